@@ -1,0 +1,155 @@
+"""In-memory audio: mono 16-bit PCM as a numpy array plus its sample rate.
+
+Engines return :class:`Audio`; assembly joins them once with numpy and hands the result to
+pydub/ffmpeg for encoding. Intermediates stay 16-bit PCM (pydub reads that without ffprobe).
+"""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import wave
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from pangocast.errors import AudioError
+
+PCM = npt.NDArray[np.int16]
+
+
+@dataclass(frozen=True, eq=False)
+class Audio:
+    """Mono 16-bit PCM samples at ``rate`` Hz."""
+
+    samples: PCM
+    rate: int
+
+    @property
+    def duration(self) -> float:
+        """Length in seconds."""
+        return len(self.samples) / self.rate
+
+    @classmethod
+    def silence(cls, seconds: float, rate: int) -> Audio:
+        """``seconds`` of digital silence."""
+        return cls(np.zeros(round(seconds * rate), dtype=np.int16), rate)
+
+    @classmethod
+    def from_float(cls, samples: npt.NDArray[np.floating], rate: int) -> Audio:
+        """From float samples in [-1, 1] (clipped)."""
+        clipped = np.clip(np.asarray(samples, dtype=np.float64), -1.0, 1.0)
+        return cls((clipped * 32767.0).round().astype(np.int16), rate)
+
+    def to_float(self) -> npt.NDArray[np.float64]:
+        """Samples as float64 in [-1, 1]."""
+        return self.samples.astype(np.float64) / 32768.0
+
+    def to_wav_bytes(self) -> bytes:
+        """A 16-bit mono WAV file in memory."""
+        buf = io.BytesIO()
+        with wave.open(buf, "wb") as w:
+            w.setnchannels(1)
+            w.setsampwidth(2)
+            w.setframerate(self.rate)
+            w.writeframes(self.samples.tobytes())
+        return buf.getvalue()
+
+    @classmethod
+    def from_wav_bytes(cls, data: bytes) -> Audio:
+        """Read a 16-bit mono WAV file from memory.
+
+        Raises:
+            AudioError: not a 16-bit mono WAV.
+        """
+        try:
+            with wave.open(io.BytesIO(data), "rb") as w:
+                if w.getsampwidth() != 2 or w.getnchannels() != 1:
+                    raise AudioError("expected 16-bit mono WAV")
+                frames = w.readframes(w.getnframes())
+                rate = w.getframerate()
+        except (wave.Error, EOFError) as exc:
+            raise AudioError(f"not a WAV file: {exc}") from exc
+        return cls(np.frombuffer(frames, dtype=np.int16).copy(), rate)
+
+
+@cache
+def ffmpeg_exe() -> str:
+    """Path of the ffmpeg binary shipped by imageio-ffmpeg.
+
+    Raises:
+        AudioError: imageio-ffmpeg is not installed or has no binary.
+    """
+    try:
+        import imageio_ffmpeg
+
+        return str(imageio_ffmpeg.get_ffmpeg_exe())
+    except Exception as exc:  # imageio-ffmpeg raises RuntimeError when it has no binary
+        raise AudioError(
+            "ffmpeg not found", hint="pip install imageio-ffmpeg (it ships ffmpeg)"
+        ) from exc
+
+
+def run_ffmpeg_filter(audio: Audio, filters: str, out_rate: int | None = None) -> Audio:
+    """Run ``audio`` through an ffmpeg audio filter chain (``-af``), in memory.
+
+    Raises:
+        AudioError: ffmpeg failed.
+    """
+    rate = out_rate or audio.rate
+    cmd = [
+        ffmpeg_exe(), "-hide_banner", "-loglevel", "error",
+        "-f", "s16le", "-ar", str(audio.rate), "-ac", "1", "-i", "pipe:0",
+        "-af", filters, "-f", "s16le", "-ar", str(rate), "-ac", "1", "pipe:1",
+    ]  # fmt: skip
+    proc = subprocess.run(cmd, input=audio.samples.tobytes(), capture_output=True, check=False)
+    if proc.returncode != 0:
+        err = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise AudioError(f"ffmpeg filter '{filters}' failed: {err[-1] if err else '?'}")
+    return Audio(np.frombuffer(proc.stdout, dtype=np.int16).copy(), rate)
+
+
+def resample(audio: Audio, rate: int) -> Audio:
+    """``audio`` at a new sample rate (ffmpeg's resampler); a no-op when equal."""
+    if audio.rate == rate:
+        return audio
+    return run_ffmpeg_filter(audio, "aresample", rate)
+
+
+def decode_file(path: Path, rate: int) -> Audio:
+    """Decode any audio file ffmpeg reads (MP3, WAV...) to mono PCM at ``rate``.
+
+    Raises:
+        AudioError: the file is missing or undecodable.
+    """
+    if not path.is_file():
+        raise AudioError("audio file not found", path=path)
+    cmd = [
+        ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-i", str(path),
+        "-f", "s16le", "-ar", str(rate), "-ac", "1", "pipe:1",
+    ]  # fmt: skip
+    proc = subprocess.run(cmd, capture_output=True, check=False)
+    if proc.returncode != 0:
+        err = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise AudioError(f"cannot decode audio: {err[-1] if err else '?'}", path=path)
+    return Audio(np.frombuffer(proc.stdout, dtype=np.int16).copy(), rate)
+
+
+def decode_bytes(data: bytes, rate: int) -> Audio:
+    """Decode an in-memory encoded file (e.g. edge-tts MP3 chunks) to mono PCM at ``rate``.
+
+    Raises:
+        AudioError: undecodable.
+    """
+    cmd = [
+        ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-i", "pipe:0",
+        "-f", "s16le", "-ar", str(rate), "-ac", "1", "pipe:1",
+    ]  # fmt: skip
+    proc = subprocess.run(cmd, input=data, capture_output=True, check=False)
+    if proc.returncode != 0:
+        err = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise AudioError(f"cannot decode audio: {err[-1] if err else '?'}")
+    return Audio(np.frombuffer(proc.stdout, dtype=np.int16).copy(), rate)
