@@ -1,0 +1,110 @@
+"""What a build produced for each episode: the contract between assembly and the
+feed, the site and ``pangocast check``.
+
+``output/manifest.json`` holds one :class:`BuiltEpisode` per episode, written last by a build.
+All paths are relative to ``output/`` and use forward slashes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from pangocast.errors import BuildError
+
+MANIFEST_NAME = "manifest.json"
+
+
+@dataclass(frozen=True)
+class Chapter:
+    """A chapter: start offset in the final audio (seconds) and its title."""
+
+    start: float
+    title: str
+
+
+@dataclass(frozen=True)
+class TimedTurn:
+    """A spoken turn placed in the final audio (seconds)."""
+
+    start: float
+    end: float
+    speaker: str
+    role: str
+    kind: str
+    text: str
+
+
+@dataclass(frozen=True)
+class BuiltEpisode:
+    """One built episode, as the feed and the site see it."""
+
+    slug: str
+    guid: str
+    title: str
+    date: dt.date
+    summary: str
+    host: str
+    guests: tuple[str, ...]
+    episode: int | None
+    season: int | None
+    episode_type: Literal["full", "trailer", "bonus"]
+    audio: str
+    """MP3 path under output/, content hash in the name (``audio/<slug>-<hash>.mp3``)."""
+    audio_bytes: int
+    duration: float
+    chapters: tuple[Chapter, ...] = ()
+    turns: tuple[TimedTurn, ...] = ()
+    highlights: tuple[str, ...] = ()
+    transcripts: dict[str, str] = field(default_factory=dict)
+    """Transcript kind ("vtt", "srt", "json") to its path under output/."""
+    chapters_file: str | None = None
+    """Podcasting 2.0 JSON chapters path under output/."""
+    engine: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain JSON-able data."""
+        data = asdict(self)
+        data["date"] = self.date.isoformat()
+        data["guests"] = list(self.guests)
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> BuiltEpisode:
+        """Inverse of :meth:`to_json`."""
+        d = dict(data)
+        d["date"] = dt.date.fromisoformat(d["date"])
+        d["guests"] = tuple(d["guests"])
+        d["chapters"] = tuple(Chapter(**c) for c in d.get("chapters", ()))
+        d["turns"] = tuple(TimedTurn(**t) for t in d.get("turns", ()))
+        d["highlights"] = tuple(d.get("highlights", ()))
+        return cls(**d)
+
+
+def read_manifest(output: Path) -> list[BuiltEpisode]:
+    """The episodes recorded in ``output/manifest.json`` (empty when there is none).
+
+    Raises:
+        BuildError: the manifest exists but is unreadable.
+    """
+    path = output / MANIFEST_NAME
+    if not path.exists():
+        return []
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return [BuiltEpisode.from_json(e) for e in data["episodes"]]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise BuildError(
+            f"build manifest is unreadable: {exc}", path=path, hint="run 'pangocast build' again"
+        ) from exc
+
+
+def manifest_text(episodes: list[BuiltEpisode]) -> str:
+    """The manifest file's content."""
+    return (
+        json.dumps({"episodes": [e.to_json() for e in episodes]}, ensure_ascii=False, indent=2)
+        + "\n"
+    )
