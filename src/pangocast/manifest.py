@@ -64,6 +64,25 @@ class BuiltEpisode:
     chapters_file: str | None = None
     """Podcasting 2.0 JSON chapters path under output/."""
     engine: str = ""
+    notes_html: str = ""
+    """Show notes (summary, guests, chapter list with times) as an HTML fragment."""
+    notes_text: str = ""
+    """The same show notes as plain text."""
+
+    @property
+    def page(self) -> str:
+        """The episode's web page under output/."""
+        return f"episodes/{self.slug}/"
+
+    @property
+    def embed(self) -> str:
+        """The embeddable player page under output/."""
+        return f"embed/{self.slug}.html"
+
+    @property
+    def oembed(self) -> str:
+        """The oEmbed JSON under output/."""
+        return f"oembed/{self.slug}.json"
 
     def to_json(self) -> dict[str, Any]:
         """Plain JSON-able data."""
