@@ -26,6 +26,10 @@ class PangocastError(Exception):
         self.hint = hint
         super().__init__(self.one_line())
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # Keep what/where/hint intact across process pools (pickle).
+        return (_rebuild, (type(self), self.what, self.path, self.line, self.hint))
+
     @property
     def where(self) -> str | None:
         """``file:line`` (or just the file) the error is about, if known."""
@@ -73,3 +77,9 @@ class AudioError(PangocastError):
 
 class BuildError(PangocastError):
     """The build as a whole could not proceed (lock held, nothing to build...)."""
+
+
+def _rebuild(
+    cls: type[PangocastError], what: str, path: Path | None, line: int | None, hint: str | None
+) -> PangocastError:
+    return cls(what, path=path, line=line, hint=hint)

@@ -103,6 +103,17 @@ class BuiltEpisode:
         return cls(**d)
 
 
+@dataclass(frozen=True)
+class Manifest:
+    """A whole build: its episodes, the show cover and the build date."""
+
+    episodes: tuple[BuiltEpisode, ...]
+    cover: str | None = None
+    """Show cover art path under output/ (``images/cover-<hash>.png`` or ``.jpg``)."""
+    build_date: dt.datetime | None = None
+    """When the feed's content last changed (``lastBuildDate``); None = newest episode."""
+
+
 def read_manifest(output: Path) -> list[BuiltEpisode]:
     """The episodes recorded in ``output/manifest.json`` (empty when there is none).
 
