@@ -114,27 +114,39 @@ class Manifest:
     """When the feed's content last changed (``lastBuildDate``); None = newest episode."""
 
 
-def read_manifest(output: Path) -> list[BuiltEpisode]:
-    """The episodes recorded in ``output/manifest.json`` (empty when there is none).
+def manifest_to_text(manifest: Manifest) -> str:
+    """The manifest file's content."""
+    data = {
+        "cover": manifest.cover,
+        "build_date": manifest.build_date.isoformat() if manifest.build_date else None,
+        "episodes": [e.to_json() for e in manifest.episodes],
+    }
+    return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+
+
+def manifest_from_text(text: str) -> Manifest:
+    """Inverse of :func:`manifest_to_text` (ValueError/KeyError/TypeError when malformed)."""
+    data = json.loads(text)
+    bd = data.get("build_date")
+    return Manifest(
+        episodes=tuple(BuiltEpisode.from_json(e) for e in data["episodes"]),
+        cover=data.get("cover"),
+        build_date=dt.datetime.fromisoformat(bd) if bd else None,
+    )
+
+
+def read_manifest(output: Path) -> Manifest | None:
+    """The manifest under ``output/`` (None when nothing was built yet).
 
     Raises:
         BuildError: the manifest exists but is unreadable.
     """
     path = output / MANIFEST_NAME
     if not path.exists():
-        return []
+        return None
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        return [BuiltEpisode.from_json(e) for e in data["episodes"]]
+        return manifest_from_text(path.read_text(encoding="utf-8"))
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise BuildError(
             f"build manifest is unreadable: {exc}", path=path, hint="run 'pangocast build' again"
         ) from exc
-
-
-def manifest_text(episodes: list[BuiltEpisode]) -> str:
-    """The manifest file's content."""
-    return (
-        json.dumps({"episodes": [e.to_json() for e in episodes]}, ensure_ascii=False, indent=2)
-        + "\n"
-    )

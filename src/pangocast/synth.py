@@ -25,7 +25,7 @@ from pathlib import Path
 from pangocast.cache import SegmentCache
 from pangocast.engines import Engine, engine_class, get_engine
 from pangocast.engines.base import Voice
-from pangocast.errors import PangocastError, SynthesisError
+from pangocast.errors import EngineUnavailableError, PangocastError, SynthesisError
 
 
 @dataclass(frozen=True)
@@ -173,6 +173,8 @@ def _record(
 ) -> None:
     try:
         result = get()
+    except EngineUnavailableError:
+        raise  # the engine cannot run at all: no point trying the other segments
     except PangocastError as exc:
         report.failed[job.key] = exc
         if on_done:

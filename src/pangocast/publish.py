@@ -1,0 +1,105 @@
+"""Writing under ``output/`` safely: atomic files, one build at a time, pruning old files.
+
+Every file is written to a temporary name in its folder and renamed into place, so a reader
+(or a podcast app fetching the feed) sees either the old file or the new one, never half of
+one. Versioned files (audio, transcripts, chapters, art) carry a content hash in their name;
+the old ones are removed only after the new feed is in place.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from pangocast.errors import BuildError
+
+LOCK_NAME = ".pangocast.lock"
+VERSIONED_DIRS = ("audio", "transcripts", "chapters", "images")
+
+
+def write_atomic(path: Path, data: bytes | str) -> Path:
+    """Write ``data`` to ``path`` through a temporary file and a rename.
+
+    Raises:
+        BuildError: the file could not be written.
+    """
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(raw)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    except OSError as exc:
+        raise BuildError(f"cannot write file: {exc.strerror or exc}", path=path) from exc
+    return path
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+@contextlib.contextmanager
+def build_lock(root: Path) -> Iterator[Path]:
+    """Hold the show folder's build lock; a lock left by a dead process is taken over.
+
+    Raises:
+        BuildError: another build of this show is running.
+    """
+    lock = root / LOCK_NAME
+    for _ in range(2):
+        try:
+            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            try:
+                pid = int(lock.read_text().strip() or "0")
+            except (OSError, ValueError):
+                pid = 0
+            if pid and _pid_alive(pid):
+                raise BuildError(
+                    f"another build of this show is running (pid {pid})",
+                    path=lock,
+                    hint="wait for it to finish, or remove the lock file if that process is gone",
+                ) from None
+            lock.unlink(missing_ok=True)  # stale: its process is gone
+            continue
+        with os.fdopen(fd, "w") as f:
+            f.write(str(os.getpid()))
+        try:
+            yield lock
+        finally:
+            lock.unlink(missing_ok=True)
+        return
+    raise BuildError("cannot take the build lock", path=lock, hint="remove the lock file")
+
+
+def prune_unreferenced(output: Path, referenced: Iterable[str]) -> list[Path]:
+    """Remove versioned files (and temp leftovers) no published file refers to."""
+    keep = {output / r for r in referenced}
+    removed: list[Path] = []
+    for d in VERSIONED_DIRS:
+        folder = output / d
+        if not folder.is_dir():
+            continue
+        for f in folder.iterdir():
+            if f.is_file() and f not in keep:
+                f.unlink(missing_ok=True)
+                removed.append(f)
+    for tmp in output.rglob(".tmp-*"):
+        tmp.unlink(missing_ok=True)
+    return removed
