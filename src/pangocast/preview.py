@@ -1,0 +1,85 @@
+"""Quick listening: a short clip of an episode's first turns, and cache bookkeeping."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+from pangocast.assemble import assemble
+from pangocast.build import _load_turn, load_episodes, select
+from pangocast.cache import SegmentCache
+from pangocast.casting import load_casting
+from pangocast.engines import get_engine
+from pangocast.lexicon import load_lexicon
+from pangocast.plan import Planner
+from pangocast.show import Project
+from pangocast.synth import synthesize_missing
+
+PREVIEW_DIR = "preview"
+
+
+def _planner(project: Project, engine: str) -> Planner:
+    rules = load_casting(project.voices).for_engine(engine)
+    return Planner(get_engine(engine), rules, load_lexicon(project.voices))
+
+
+def preview(project: Project, episode: str, *, turns: int = 3, engine: str = "neural") -> Path:
+    """Render the first ``turns`` spoken turns of ``episode`` to ``output/preview/<slug>.mp3``.
+
+    Uses (and fills) the segment cache, so a preview speeds up the full build.
+
+    Raises:
+        PangocastError: bad episode name, scripts, casting or engine.
+    """
+    from pangocast import encode, mastering
+    from pangocast.pacing import load_pacing, pause_between
+
+    (ep,) = select(load_episodes(project), [episode])[:1]
+    spoken = [t for t in ep.turns if t.spoken][:turns]
+    ep = replace(ep, turns=tuple(spoken))
+    planner = _planner(project, engine)
+    plan = planner.plan(ep, show_title="", intro_template=None)
+    cache = SegmentCache(project.cache / "segments")
+    report = synthesize_missing(engine, plan.jobs(), cache, workers=1)
+    if report.failed:
+        raise next(iter(report.failed.values()))
+    pacing = load_pacing(project)
+    first = next(j for j in plan.jobs())
+    rate = cache.get(first.key).rate  # type: ignore[union-attr]
+    timeline = assemble(
+        [_load_turn(tp, cache, rate) for tp in plan.turns],
+        rate,
+        gap=lambda a, b: pause_between(a, b, pacing),
+        sentence_gap=pacing.sentence,
+        level=mastering.level_segment,
+    )
+    assert ep.meta is not None
+    out = project.output / PREVIEW_DIR / f"{ep.meta.slug}.mp3"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    encode.encode_mp3(
+        mastering.master(timeline.audio),
+        out,
+        encode.Id3Tags(
+            title=f"{ep.meta.title} (preview)", artist="", album="", date="", comment="", cover=None
+        ),
+    )
+    return out
+
+
+def referenced_keys(project: Project, engine: str) -> set[str]:
+    """Cache keys every current script needs with ``engine``'s current casting and lexicon.
+
+    Raises:
+        PangocastError: bad scripts, casting or engine.
+    """
+    from pangocast.show import load_show
+
+    show = load_show(project)
+    planner = _planner(project, engine)
+    keys: set[str] = set()
+    for ep in load_episodes(project):
+        plan = planner.plan(
+            ep, show_title=show.title, intro_template=show.intro or None, outro_text=show.outro
+        )
+        keys.update(j.key for j in plan.jobs())
+    return keys

@@ -1,0 +1,3 @@
+from pangocast_cli.app import main
+
+main()

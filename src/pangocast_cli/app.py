@@ -1,0 +1,275 @@
+"""The ``pangocast`` command line: one library call per command, errors as one line."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from pangocast.errors import PangocastError
+from pangocast.show import Project
+
+app = typer.Typer(
+    name="pangocast",
+    help=(
+        "Turn written interviews into a podcast: one synthetic voice per speaker, "
+        "MP3 episodes, an RSS feed and web pages with embeddable players."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+cache_app = typer.Typer(help="Inspect and trim the segment cache.", no_args_is_help=True)
+app.add_typer(cache_app, name="cache")
+
+
+class State:
+    project: Project = Project(Path("."))
+    debug: bool = False
+    quiet: bool = False
+
+
+state = State()
+
+EngineOpt = Annotated[
+    str,
+    typer.Option(
+        "--engine", "-e", help="Speech engine: neural (offline, default), espeak (draft), edge."
+    ),
+]
+
+
+@app.callback()
+def main_options(
+    project: Annotated[
+        Path, typer.Option("--project", "-p", help="Show folder (holds scripts/, voices/ ...).")
+    ] = Path("."),
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
+) -> None:
+    """Pangocast: interviews in, podcast out."""
+    state.project = Project(project)
+    state.debug = debug
+    state.quiet = quiet
+
+
+def _console() -> Any:
+    from rich.console import Console
+
+    return Console(stderr=True, quiet=state.quiet)
+
+
+@app.command("build")
+def build_cmd(
+    episodes: Annotated[
+        list[str] | None,
+        typer.Argument(help="Episodes to build (slug or script name); default all."),
+    ] = None,
+    engine: EngineOpt = "neural",
+    jobs: Annotated[
+        int | None, typer.Option("--jobs", "-j", min=1, help="Parallel workers (default: cores).")
+    ] = None,
+    base_url: Annotated[
+        str | None, typer.Option("--base-url", help="Public URL of output/ (overrides the show's).")
+    ] = None,
+    keep_going: Annotated[
+        bool, typer.Option("--keep-going", "-k", help="Build the other episodes when one fails.")
+    ] = False,
+) -> None:
+    """Build MP3 episodes, transcripts, chapters, the site and output/feed.xml."""
+    from pangocast.build import BuildOptions, build
+    from pangocast_cli.progress import RichEvents, summary_table
+
+    console = _console()
+    options = BuildOptions(
+        engine=engine,
+        episodes=tuple(episodes or ()),
+        jobs=jobs,
+        base_url=base_url,
+        keep_going=keep_going,
+    )
+    with RichEvents(console) as events:
+        report = build(state.project, options, events)
+    console.print(summary_table(report))
+    for f in report.failed:
+        if f.error is not None:
+            typer.echo(f"error: {f.slug}: {f.error.one_line()}", err=True)
+    if report.failed:
+        raise typer.Exit(1)
+
+
+@app.command("import")
+def import_cmd(
+    source: Annotated[Path, typer.Argument(help="A raw article or a column dump (UTF-8 text).")],
+    out: Annotated[Path | None, typer.Option("--out", help="Folder for the scripts.")] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Overwrite scripts a producer has edited.")
+    ] = False,
+) -> None:
+    """Split an article or column dump into episode scripts under scripts/."""
+    from pangocast.importer import import_source
+
+    report = import_source(source, out or state.project.scripts, force=force)
+    for line in report.lines():
+        typer.echo(line)
+
+
+@app.command("parse")
+def parse_cmd(
+    source: Annotated[Path, typer.Argument(help="A raw article, column dump or episode script.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON (see README).")] = False,
+) -> None:
+    """Show how the parser attributes every paragraph."""
+    from pangocast.article import parse_source
+
+    from pangocast.models import to_parse_json
+
+    episodes = parse_source(source)
+    if as_json:
+        typer.echo(json.dumps(to_parse_json(episodes), ensure_ascii=False, indent=2))
+        return
+    for i, ep in enumerate(episodes, 1):
+        typer.echo(f"== {i}. {ep.title or '(untitled)'}")
+        for t in ep.turns:
+            mark = {"chapter": "#", "highlight": ">", "skip": "%"}.get(t.kind, " ")
+            typer.echo(f"{mark} [{t.role:8}] {t.speaker}: {t.text[:60]}")
+
+
+@app.command("voices")
+def voices_cmd(engine: EngineOpt = "neural") -> None:
+    """List the voices an engine offers (edge asks the online service)."""
+    from pangocast.engines import get_engine
+
+    for v in get_engine(engine).list_voices():
+        typer.echo(f"{v.id:28} {v.language:8} {v.gender:7} {v.description}")
+
+
+@app.command("cast")
+def cast_cmd(
+    episode: Annotated[str, typer.Argument(help="Episode slug or script name.")],
+    engine: EngineOpt = "neural",
+) -> None:
+    """Show who speaks with which voice in an episode."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from pangocast.build import load_episodes, select
+    from pangocast.casting import cast_episode, clashes, load_casting
+
+    rules = load_casting(state.project.voices).for_engine(engine)
+    (ep,) = select(load_episodes(state.project), [episode])[:1]
+    cast = cast_episode(ep, rules)
+    table = Table(title=f"{ep.title} — {engine}")
+    for col in ("speaker", "role", "turns", "voice", "why"):
+        table.add_column(col)
+    for c in cast.values():
+        table.add_row(c.speaker, c.role, str(c.turns), c.voice.label(), c.source)
+    Console().print(table)
+    for a, b in clashes(cast):
+        typer.echo(f"warning: {a} and {b} share a voice: add a guest voice for {engine}", err=True)
+
+
+@app.command("preview")
+def preview_cmd(
+    episode: Annotated[str, typer.Argument(help="Episode slug or script name.")],
+    turns: Annotated[int, typer.Option("--turns", "-n", min=1, help="How many turns.")] = 3,
+    engine: EngineOpt = "neural",
+) -> None:
+    """Render a short clip of an episode's first turns for quick listening."""
+    from pangocast.preview import preview
+
+    path = preview(state.project, episode, turns=turns, engine=engine)
+    typer.echo(str(path))
+
+
+@app.command("check")
+def check_cmd(
+    previous: Annotated[
+        Path | None,
+        typer.Option("--previous", help="The previously published feed.xml, to check guids."),
+    ] = None,
+) -> None:
+    """Validate output/ as podcast validators do (feed, audio, art, transcripts, loudness)."""
+    from pangocast.check import check_output
+    from rich.console import Console
+    from rich.table import Table
+
+    from pangocast.show import load_show
+
+    show = load_show(state.project)
+    prev = previous.read_bytes() if previous else None
+    findings = check_output(state.project.output, show, previous_feed=prev)
+    table = Table(title="pangocast check")
+    for col in ("severity", "where", "finding"):
+        table.add_column(col)
+    for f in findings:
+        table.add_row(f.severity, f.where, f.message)
+    Console().print(table)
+    errors = sum(f.severity == "error" for f in findings)
+    typer.echo(f"{errors} error(s), {sum(f.severity == 'warning' for f in findings)} warning(s)")
+    if errors:
+        raise typer.Exit(1)
+
+
+@app.command("serve")
+def serve_cmd(
+    port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8000,
+    host: Annotated[str, typer.Option("--host", help="Address to bind.")] = "127.0.0.1",
+) -> None:
+    """Preview output/ locally (HEAD and byte ranges, like a real static host)."""
+    from pangocast.serve import preview_output
+
+    preview_output(state.project, host, port, ready=lambda url: typer.echo(f"serving {url}"))
+
+
+@cache_app.command("stats")
+def cache_stats() -> None:
+    """How many segments the cache holds and their size."""
+    from pangocast.cache import SegmentCache
+
+    s = SegmentCache(state.project.cache / "segments").stats()
+    typer.echo(f"{s.entries} segments, {s.bytes / 1e6:.1f} MB")
+
+
+@cache_app.command("prune")
+def cache_prune(engine: EngineOpt = "neural") -> None:
+    """Remove segments no script references any more (for ENGINE's current voices)."""
+    from pangocast.preview import referenced_keys
+
+    from pangocast.cache import SegmentCache
+
+    cache = SegmentCache(state.project.cache / "segments")
+    gone = cache.prune(referenced_keys(state.project, engine))
+    typer.echo(f"removed {gone.entries} segments, {gone.bytes / 1e6:.1f} MB")
+
+
+def main() -> None:
+    """Entry point: run the app with one top-level error handler."""
+    try:
+        app(standalone_mode=False)
+    except PangocastError as exc:
+        if state.debug:
+            raise
+        typer.echo(f"error: {exc.one_line()}", err=True)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        typer.echo(
+            "interrupted: finished segments are cached; run the same command again", err=True
+        )
+        sys.exit(130)
+    except BrokenPipeError:
+        sys.exit(0)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        sys.exit(1)
+    except Exception as exc:  # click usage errors
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        raise
