@@ -126,12 +126,12 @@ def synthesize_missing(
     if not todo:
         return report
     n = workers or default_workers()
-    cls = engine_class(engine_name)
     if engine is not None or n == 1 or len(todo) == 1:
         eng = engine or get_engine(engine_name)
         for j in todo:
             _record(report, j, partial(run_one, eng, j, cache), on_done)
         return report
+    cls = engine_class(engine_name)
     # Constructing the engine here checks its prerequisites once, in this process, so a
     # missing model is one clear error instead of a broken pool.
     shared = get_engine(engine_name)

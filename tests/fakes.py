@@ -1,0 +1,44 @@
+"""A fake speech engine for unit tests of the plumbing (cache, synthesis, assembly).
+
+It produces a tone whose length follows the text and whose pitch follows the voice, and
+records every call; it is NOT a real engine, and the tests that use it say so by name.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from pangocast.audio import Audio
+from pangocast.engines.base import Engine, Voice, VoiceInfo
+
+RATE = 24000
+
+
+class FakeToneEngine(Engine):
+    """Plumbing stand-in: 0.1 s of tone per character."""
+
+    name = "fake"
+    description = "test stand-in"
+
+    def __init__(self, *, fail_on: str | None = None, empty_on: str | None = None) -> None:
+        self.calls: list[tuple[str, Voice]] = []
+        self.fail_on = fail_on
+        self.empty_on = empty_on
+
+    def synthesize(self, text: str, voice: Voice) -> Audio:
+        from pangocast.errors import SynthesisError
+
+        self.calls.append((text, voice))
+        if self.fail_on and self.fail_on in text:
+            raise SynthesisError(f"fake failure for {text!r}")
+        if self.empty_on and self.empty_on in text:
+            return Audio(np.zeros(0, dtype=np.int16), RATE)
+        freq = 200.0 * 2 ** (float(voice.get("pitch", 0)) / 12)
+        t = np.arange(int(0.1 * len(text) * RATE)) / RATE
+        return Audio.from_float(0.3 * np.sin(2 * np.pi * freq * t), RATE)
+
+    def list_voices(self) -> list[VoiceInfo]:
+        return [VoiceInfo("tone", "zh")]
+
+    def version(self) -> str:
+        return "fake-1"

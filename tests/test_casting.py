@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pangocast.casting import cast_episode, clashes, load_casting
+from pangocast.errors import ConfigError
+from pangocast.script import parse_script
+
+ROOT = Path(__file__).resolve().parent.parent
+
+THREE_GUESTS = """+++
+title = "t"
+slug = "t"
+date = 2020-01-01
+host = "记者"
+guests = ["甲", "乙", "丙"]
++++
+
+旁白:开始。
+
+记者:问题。
+
+甲:回答一。
+
+乙:回答二。
+
+丙:回答三。
+"""
+
+
+@pytest.mark.parametrize("engine", ["neural", "espeak", "edge"])
+def test_every_speaker_gets_a_distinct_voice_on_every_engine(engine: str) -> None:
+    rules = load_casting(ROOT / "voices").for_engine(engine)
+    cast = cast_episode(parse_script(THREE_GUESTS), rules)
+    assert list(cast) == ["旁白", "记者", "甲", "乙", "丙"]
+    assert [c.role for c in cast.values()] == ["narrator", "host", "guest", "guest", "guest"]
+    assert clashes(cast) == []
+    assert cast["记者"].voice != cast["甲"].voice
+
+
+def test_person_override_is_the_same_voice_across_episodes() -> None:
+    rules = load_casting(ROOT / "voices").for_engine("edge")
+    one = THREE_GUESTS.replace('"甲"', '"杨镭"').replace("甲:", "杨镭:")
+    two = one.replace('slug = "t"', 'slug = "u"').replace('"乙", ', "").replace("乙:回答二。", "")
+    a = cast_episode(parse_script(one), rules)["杨镭"]
+    b = cast_episode(parse_script(two), rules)["杨镭"]
+    assert a.voice == b.voice and a.source == "person"
+    assert a.voice.get("rate", "") == "+5%"
+
+
+def test_pooled_guests_skip_a_pinned_persons_voice() -> None:
+    rules = load_casting(ROOT / "voices").for_engine("neural")
+    text = THREE_GUESTS.replace('"甲"', '"杨镭"').replace("甲:", "杨镭:")
+    cast = cast_episode(parse_script(text), rules)
+    assert clashes(cast) == []
+
+
+def test_clash_reported_when_guest_voices_run_out(tmp_path: Path) -> None:
+    (tmp_path / "casting.toml").write_text(
+        '[engines.x]\nnarrator = {voice="n"}\nhost = {voice="h"}\nguests = [{voice="g"}]\n',
+        encoding="utf-8",
+    )
+    cast = cast_episode(parse_script(THREE_GUESTS), load_casting(tmp_path).for_engine("x"))
+    assert ("甲", "乙") in clashes(cast)
+
+
+@pytest.mark.parametrize(
+    "content, fragment",
+    [
+        ("", "no [engines.NAME]"),
+        ('[engines.x]\nnarrator = {voice="n"}\nhost = {voice="h"}\n', "has no 'guests'"),
+        ('[engines.x]\nnarrator = "n"\nhost = {voice="h"}\nguests=[{voice="g"}]\n', "narrator"),
+        ("[engines.x\n", "malformed"),
+    ],
+)
+def test_bad_casting_is_one_clear_error(tmp_path: Path, content: str, fragment: str) -> None:
+    (tmp_path / "casting.toml").write_text(content, encoding="utf-8")
+    with pytest.raises(ConfigError) as err:
+        load_casting(tmp_path)
+    assert fragment in str(err.value)
+    assert "casting.toml" in str(err.value)
+
+
+def test_unknown_engine_in_casting_names_the_known_ones() -> None:
+    with pytest.raises(ConfigError, match="engines cast: neural, espeak, edge"):
+        load_casting(ROOT / "voices").for_engine("nope")
