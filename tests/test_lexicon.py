@@ -51,7 +51,7 @@ def test_bundled_lexicon_covers_the_columns_terms() -> None:
 
 def test_bad_lexicon_is_a_config_error(tmp_path: Path) -> None:
     (tmp_path / "lexicon.toml").write_text("[global]\nK8S = 3\n", encoding="utf-8")
-    with pytest.raises(ConfigError, match="lexicon entry global.K8S"):
+    with pytest.raises(ConfigError, match=r"lexicon entry global\.K8S"):
         load_lexicon(tmp_path)
 
 
