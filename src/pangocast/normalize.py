@@ -29,15 +29,15 @@ _SENTENCE_END = "。！？；"
 
 # Measure words before which a lone 2 is read 两 (两个, 两天) and a 4-digit number is a
 # quantity, not a year ("2000 人" -> 两千人, but "2007 开始" -> 二零零七开始).
-_MEASURE_WORDS = (
+_MEASURE_WORDS = frozenset(
     "个位种次件条只张台家天周岁倍本份项道场点句名人层部块类组套段篇届期辆架支节门笔轮批款"
-    "所座间遍代首首片颗行列米元斤克吨秒分钟小时字页章招步万千百亿多余来"
+    "所座间遍代首片颗行列米元斤克吨秒分小字页章招步万千百亿多余来"
 )
 
 _ASCII_TO_FULL = {",": "，", ":": "：", ";": "；", "!": "！", "?": "？", ".": "。"}
 
 
-def _under_10000(n: int, two_as_liang: bool) -> str:
+def _under_10000(n: int) -> str:
     out: list[str] = []
     zero_pending = False
     for value, unit in _SMALL_UNITS:
@@ -45,8 +45,7 @@ def _under_10000(n: int, two_as_liang: bool) -> str:
         if d:
             if zero_pending:
                 out.append("零")
-            digit = "两" if d == 2 and two_as_liang and not out and value >= 1000 else _DIGITS[d]
-            out.append(digit + unit)
+            out.append(_DIGITS[d] + unit)
             zero_pending = False
         elif out:
             zero_pending = True
@@ -79,20 +78,20 @@ def number_zh(n: int, *, two_as_liang: bool = True) -> str:
         if high:
             if need_zero or (parts and high < 1000):
                 parts.append("零")
-            parts.append(number_zh(high, two_as_liang=two_as_liang) + unit)
+            parts.append(number_zh(high, two_as_liang=False) + unit)
             need_zero = False
         elif parts:
             need_zero = True
     if rest:
         if parts and (need_zero or rest < 1000):
             parts.append("零")
-        parts.append(_under_10000(rest, two_as_liang and not parts))
+        parts.append(_under_10000(rest))
     text = "".join(parts)
     # 10-19 are said 十X, not 一十X, when they start the number.
     if text.startswith("一十"):
         text = text[1:]
-    if text.startswith("两") and text[1:2] not in ("千", "万", "亿"):
-        text = "二" + text[1:]
+    if two_as_liang and text.startswith("二") and text[1:2] in ("千", "万", "亿"):
+        text = "两" + text[1:]
     return text
 
 
@@ -118,7 +117,7 @@ def _int_zh(digits: str, following: str = "") -> str:
     if (len(digits) > 1 and digits.startswith("0")) or len(digits) > 12:
         return digits_zh(digits)
     n = int(digits)
-    if n == 2 and following[:1] in _MEASURE_WORDS and following[:1]:
+    if n == 2 and following[:1] in _MEASURE_WORDS:
         return "两"
     return number_zh(n)
 
@@ -151,7 +150,7 @@ def _percent(m: re.Match[str]) -> str:
     low, high = m["a"], m["b"]
     if low is None:
         return "百分之" + _decimal_zh(high)
-    return "百分之" + _decimal_zh(low) + "到" + _decimal_zh(high)
+    return "百分之" + _decimal_zh(low) + "到百分之" + _decimal_zh(high)
 
 
 def _number_word(value: str, following: str) -> str:
@@ -221,7 +220,7 @@ _NUMBER_RULES: tuple[_Rule, ...] = (
     ),
     (_sub(_NOT_BEFORE + r"(?P<n>\d+)\.(?P<w>[A-Za-z]{2,})\b"), _domain),
     (
-        _sub(r"(?<![\d.])(?P<n>\d{1,3}(?:,\d{3})+(?![\d])|" + _NUM + r")(?![\d])"),
+        _sub(_NOT_BEFORE + r"(?P<n>\d{1,3}(?:,\d{3})+|" + _NUM + r")" + _NOT_AFTER),
         _number,
     ),
 )
@@ -239,10 +238,12 @@ _PAUSE_DASH = _sub(r"\s*(?:——+|—|–|…+|\.{3,})\s*")
 _NEWLINES = _sub(r"\s*\n+\s*")
 _ASCII_PUNCT = _sub(r"[,:;!?.]")
 _PUNCT_RUN = _sub(r"[，。！？；：、]{2,}")
-_SPACE_AROUND_CJK = _sub(
-    r"[ \t\u3000]+(?=[" + _CJK + _FULL_PUNCT + r"])|(?<=[" + _CJK + _FULL_PUNCT + r"])[ \t\u3000]+"
+_SPACE_BETWEEN_CJK = _sub(
+    "(?<=[" + _CJK + _FULL_PUNCT + "])[ \t\u3000]+(?=[" + _CJK + _FULL_PUNCT + "])"
+    "|[ \t\u3000]+(?=[" + _FULL_PUNCT + "])|(?<=[" + _FULL_PUNCT + "])[ \t\u3000]+"
 )
 _SPACES = _sub(r"[ \t\u3000]{2,}")
+_NOT_PAUSE_MARK = _sub(r"[^，！？；：]+")
 
 _STRENGTH = {"。": 5, "！": 5, "？": 5, "；": 4, "：": 3, "，": 2, "、": 1}
 
@@ -286,9 +287,12 @@ def normalize_for_speech(text: str) -> str:
     Returns:
         The text to hand to a Mandarin engine.
     """
-    text = unicodedata.normalize("NFKC", text).replace("〇", "零")
+    # NFKC everywhere except on full-width pause marks, which it would make ASCII (and so
+    # ambiguous between Latin words): that keeps the function idempotent.
+    text = _NOT_PAUSE_MARK.sub(lambda m: unicodedata.normalize("NFKC", m.group(0)), text)
+    text = text.replace("〇", "零")
     text = _MARKDOWN.sub("", text).translate(_SILENT_CHARS)
-    text = _PLUS_BETWEEN.sub("加", text)
+    text = _PLUS_BETWEEN.sub(" 加 ", text)
     text = _LATIN_TRAILING_DIGITS.sub(" ", text)
     text = _LEADING_DIGITS_LATIN.sub(r"\1 ", text)
     for pattern, replace in _NUMBER_RULES:
@@ -297,7 +301,7 @@ def normalize_for_speech(text: str) -> str:
     text = _BRACKETS.sub("，", text)
     text = _full_width_punct(text)
     text = _NEWLINES.sub("。", text.strip())
-    text = _SPACE_AROUND_CJK.sub("", text)
+    text = _SPACE_BETWEEN_CJK.sub("", text)
     text = _SPACES.sub(" ", text)
     text = _PUNCT_RUN.sub(_strongest, text)
     return text.strip(" ，、：").replace("，。", "。")

@@ -168,9 +168,11 @@ class _Library:
         i = 0
         while table and table[i]:
             v = table[i].contents
+            # The file name ("cmn", "en-us") is what espeak_SetVoiceByName accepts.
+            identifier = (v.identifier or b"").decode("utf-8", "replace")
             found.append(
                 VoiceInfo(
-                    id=(v.identifier or b"").decode("utf-8", "replace"),
+                    id=identifier.rsplit("/", 1)[-1].lower(),
                     language=_first_language(v.languages),
                     gender={1: "male", 2: "female"}.get(v.gender, ""),
                     description=(v.name or b"").decode("utf-8", "replace"),
@@ -319,10 +321,10 @@ class EspeakEngine(Engine):
             variants = lib.voices("variant")
         return voices + [
             VoiceInfo(
-                id="cmn+" + v.id.rsplit("/", 1)[-1],
+                id="cmn+" + v.id,
                 language="cmn",
                 gender=v.gender,
-                description=f"variant {v.description}: append +{v.id.rsplit('/', 1)[-1]}",
+                description=f"variant {v.description}: append +{v.id} to any voice",
             )
             for v in variants
         ]
@@ -337,7 +339,7 @@ class EspeakEngine(Engine):
 
 
 def _is_mandarin(voice_id: str) -> bool:
-    return voice_id.split("+", 1)[0].lower() in {"cmn", "zh", "cmn-latn-pinyin", "sit/cmn"}
+    return voice_id.split("+", 1)[0].lower() in {"cmn", "sit/cmn", "cmn-latn-pinyin"}
 
 
 def _int_prosody(voice: Voice, key: str, default: int) -> int:
