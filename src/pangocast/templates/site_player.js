@@ -1,0 +1,176 @@
+/* Pangocast read-along player. Plain JavaScript, no framework, no inline script needed.
+ *
+ * The page marks what it drives with data- attributes:
+ *   audio[data-player]           the episode's audio
+ *   [data-seek="12.5"]           a click (or Enter/Space on a button) plays from 12.5 s
+ *   [data-turn][data-start]      transcript turns, highlighted while they play
+ *   [data-chapter][data-start]   chapters, highlighted while they play
+ *   [data-follow]                checkbox: keep the current turn scrolled into view
+ *   [data-copy="id"]             copies the value of the field with that id
+ * A "#t=90" fragment in the address starts the audio at 90 s.
+ */
+(function () {
+  "use strict";
+
+  function toArray(list) {
+    return Array.prototype.slice.call(list);
+  }
+
+  /* Index of the last item whose start is <= t, or -1. */
+  function indexAt(starts, t) {
+    var lo = 0;
+    var hi = starts.length - 1;
+    var found = -1;
+    while (lo <= hi) {
+      var mid = (lo + hi) >> 1;
+      if (starts[mid] <= t + 0.001) {
+        found = mid;
+        lo = mid + 1;
+      } else {
+        hi = mid - 1;
+      }
+    }
+    return found;
+  }
+
+  function Marker(elements, scroll) {
+    this.elements = elements;
+    this.starts = elements.map(function (el) {
+      return parseFloat(el.getAttribute("data-start")) || 0;
+    });
+    this.current = -1;
+    this.scroll = scroll;
+  }
+
+  Marker.prototype.update = function (t, playing) {
+    var i = indexAt(this.starts, t);
+    if (i === this.current) {
+      return;
+    }
+    if (this.current >= 0) {
+      this.elements[this.current].classList.remove("current");
+      this.elements[this.current].removeAttribute("aria-current");
+    }
+    this.current = i;
+    if (i >= 0) {
+      var el = this.elements[i];
+      el.classList.add("current");
+      el.setAttribute("aria-current", "true");
+      if (playing && this.scroll && this.scroll()) {
+        var reduce = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+        el.scrollIntoView({ block: "nearest", behavior: reduce ? "auto" : "smooth" });
+      }
+    }
+  };
+
+  function setupPlayer(audio) {
+    var follow = document.querySelector("[data-follow]");
+    if (follow && follow.parentElement) {
+      follow.parentElement.hidden = false;
+    }
+    var turns = new Marker(toArray(document.querySelectorAll("[data-turn]")), function () {
+      return follow ? follow.checked : false;
+    });
+    var chapters = new Marker(toArray(document.querySelectorAll("[data-chapter]")), null);
+
+    function update() {
+      var playing = !audio.paused;
+      turns.update(audio.currentTime, playing);
+      chapters.update(audio.currentTime, playing);
+    }
+
+    function seek(t) {
+      if (!isFinite(t) || t < 0) {
+        return;
+      }
+      audio.currentTime = t;
+      update();
+      var played = audio.play();
+      if (played && played.catch) {
+        played.catch(function () {
+          /* Autoplay refused: the position is set, the listener presses play. */
+        });
+      }
+    }
+
+    ["timeupdate", "seeked", "loadedmetadata", "play", "pause"].forEach(function (name) {
+      audio.addEventListener(name, update);
+    });
+
+    document.addEventListener("click", function (event) {
+      var target = event.target;
+      if (!(target instanceof Element)) {
+        return;
+      }
+      var el = target.closest("[data-seek]");
+      if (!el || target.closest("a, input, textarea, select, audio")) {
+        return;
+      }
+      // A click that ends a text selection is the reader copying, not seeking.
+      var selection = window.getSelection ? String(window.getSelection()) : "";
+      if (selection && !target.closest("button")) {
+        return;
+      }
+      seek(parseFloat(el.getAttribute("data-seek")));
+    });
+
+    function fromHash() {
+      var m = /(?:^#|&)t=(\d+(?:\.\d+)?)/.exec(window.location.hash);
+      if (m) {
+        audio.currentTime = parseFloat(m[1]);
+        update();
+      }
+    }
+    window.addEventListener("hashchange", fromHash);
+    fromHash();
+    update();
+  }
+
+  function setupCopy(button) {
+    var field = document.getElementById(button.getAttribute("data-copy"));
+    if (!field) {
+      return;
+    }
+    button.hidden = false;
+    var section = button.closest("section");
+    var status = section ? section.querySelector(".copy-status") : null;
+    button.addEventListener("click", function () {
+      function done(ok) {
+        if (status) {
+          status.textContent = ok ? "已复制" : "请按 Ctrl+C 复制";
+        }
+      }
+      field.focus();
+      field.select();
+      if (navigator.clipboard && window.isSecureContext) {
+        navigator.clipboard.writeText(field.value).then(function () {
+          done(true);
+        }, function () {
+          done(false);
+        });
+      } else {
+        var ok = false;
+        try {
+          ok = document.execCommand("copy");
+        } catch (e) {
+          ok = false;
+        }
+        done(ok);
+      }
+    });
+  }
+
+  function start() {
+    var audio = document.querySelector("audio[data-player]");
+    if (audio) {
+      setupPlayer(audio);
+    }
+    toArray(document.querySelectorAll("[data-copy]")).forEach(setupCopy);
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
+  }
+})();
