@@ -302,7 +302,7 @@ def _build(project: Project, options: BuildOptions, ev: BuildEvents) -> BuildRep
             built[slug] = old
     if not built:
         raise BuildError("no episode could be built", hint="see the errors above")
-    report.feed = _publish(output, show, list(built.values()), cover, previous)
+    report.feed = _publish(project.templates, output, show, list(built.values()), cover, previous)
     return report
 
 
@@ -460,6 +460,7 @@ def _cover(project: Project, show: ShowConfig, output: Path) -> str | None:
 
 
 def _publish(
+    templates: Path,
     output: Path,
     show: ShowConfig,
     episodes: list[BuiltEpisode],
@@ -477,7 +478,7 @@ def _publish(
         else dt.datetime.now(dt.UTC).replace(microsecond=0)
     )
     manifest = Manifest(tuple(episodes), cover=cover, build_date=build_date)
-    render_site(show, manifest, output)
+    render_site(show, manifest, output, template_dir=templates)
     write_atomic(output / MANIFEST_NAME, manifest_to_text(manifest))
     feed = write_atomic(output / "feed.xml", render_feed(show, manifest))
     referenced = [p for e in episodes for p in _files_of(e)] + ([cover] if cover else [])

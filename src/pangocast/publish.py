@@ -35,6 +35,8 @@ def write_atomic(path: Path, data: bytes | str) -> Path:
                 f.write(raw)
                 f.flush()
                 os.fsync(f.fileno())
+            # mkstemp creates 0600 files; published files must be readable by a web server.
+            os.chmod(tmp, 0o644)
             os.replace(tmp, path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)

@@ -41,6 +41,11 @@ class Project:
         return self.root / "output"
 
     @property
+    def templates(self) -> Path:
+        """Optional page templates overriding the packaged ones."""
+        return self.root / "templates"
+
+    @property
     def cache(self) -> Path:
         return self.root / ".cache"
 
