@@ -29,6 +29,9 @@ class Turn:
         text: the words, exactly as they will be shown; normalisation for speech happens
             only at synthesis time.
         line: 1-based line in the source file, when known.
+        outro: True for the column's closing boilerplate (the ``[outro]`` section of a
+            script): spoken by the narrator, or dropped when the show configures its own
+            outro.
     """
 
     kind: TurnKind
@@ -36,6 +39,7 @@ class Turn:
     speaker: str
     text: str
     line: int | None = None
+    outro: bool = False
 
     @property
     def spoken(self) -> bool:
@@ -83,6 +87,12 @@ class Episode:
     def spoken_turns(self) -> tuple[Turn, ...]:
         """The turns that are read out, in order."""
         return tuple(t for t in self.turns if t.spoken)
+
+    def without_outro(self) -> Episode:
+        """The episode without its ``[outro]`` turns (when the show has its own outro)."""
+        return Episode(
+            self.title, tuple(t for t in self.turns if not t.outro), self.meta, self.source
+        )
 
 
 class TurnJSON(TypedDict):

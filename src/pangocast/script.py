@@ -23,7 +23,14 @@ Format (documented in README)::
 
     % 图注或其他不朗读的备注
 
+    [outro]
+
+    旁白:栏目介绍(片尾):由旁白朗读;若 feeds/show.toml 配置了 outro,则被它替换。
+
 Paragraphs are separated by blank lines; the lines of one paragraph are joined.
+A paragraph without a label continues the previous paragraph's speaker (the narrator at
+the start, and again right after the ``[outro]`` line). Everything after a paragraph
+reading exactly ``[outro]`` is the column's closing boilerplate (:attr:`Turn.outro`).
 """
 
 from __future__ import annotations
@@ -42,6 +49,7 @@ from pangocast.models import DEFAULT_NARRATOR, ROLES, Episode, EpisodeMeta, Role
 
 FENCE = "+++"
 SCRIPT_SUFFIX = ".txt"
+OUTRO_MARK = "[outro]"
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
 # A label is a short run without spaces or sentence punctuation, then a colon.
 _NOT_IN_LABEL = r"\s,,。.!!??::;;“”\"'「」()()\[\]【】*#>%"
@@ -115,12 +123,12 @@ def parse_script(text: str, path: Path | str = "<script>") -> Episode:
         )
     meta = _parse_meta("\n".join(lines[start + 1 : end]), path, start + 2)
     turns = _parse_body(lines, end + 1, meta, path)
-    if not any(t.spoken for t in turns):
+    if not any(t.kind == "speech" for t in turns):
         raise ScriptError(
             "episode has nothing to say",
             path=path,
             line=end + 1,
-            hint="add at least one paragraph after the header",
+            hint="add at least one spoken paragraph after the header",
         )
     return Episode(title=meta.title, turns=tuple(turns), meta=meta, source=str(path))
 
@@ -282,18 +290,24 @@ def _parse_body(lines: list[str], start: int, meta: EpisodeMeta, path: Path) -> 
     roles = meta.roles()
     turns: list[Turn] = []
     speaker = meta.narrator
+    outro = False
     for line, para in _paragraphs(lines, start):
+        if para.strip().lower() == OUTRO_MARK:
+            outro = True
+            speaker = meta.narrator
+            continue
         if para.startswith("#"):
             title = para.lstrip("#").strip()
             if not title:
                 raise ScriptError("empty heading", path=path, line=line, hint="write '# 标题'")
-            turns.append(Turn("chapter", "narrator", meta.narrator, title, line))
+            turns.append(Turn("chapter", "narrator", meta.narrator, title, line, outro))
             continue
         if para.startswith(">"):
-            turns.append(Turn("highlight", "narrator", meta.narrator, para[1:].strip(), line))
+            text = para[1:].strip()
+            turns.append(Turn("highlight", "narrator", meta.narrator, text, line, outro))
             continue
         if para.startswith("%"):
-            turns.append(Turn("skip", "narrator", meta.narrator, para[1:].strip(), line))
+            turns.append(Turn("skip", "narrator", meta.narrator, para[1:].strip(), line, outro))
             continue
         m = LABEL_RE.match(para)
         if m:
@@ -318,7 +332,7 @@ def _parse_body(lines: list[str], start: int, meta: EpisodeMeta, path: Path) -> 
                         "or start the paragraph with a known label"
                     ),
                 )
-        turns.append(Turn("speech", roles[speaker], speaker, para, line))
+        turns.append(Turn("speech", roles[speaker], speaker, para, line, outro))
     return turns
 
 
@@ -361,7 +375,11 @@ def render_script(meta: EpisodeMeta, turns: Iterable[Turn]) -> str:
     head.append(f"summary = {_toml_str(meta.summary)}")
     head.append(FENCE)
     body: list[str] = []
+    in_outro = False
     for t in turns:
+        if t.outro and not in_outro:
+            body.append(OUTRO_MARK)
+            in_outro = True
         text = " ".join(t.text.split("\n"))
         if t.kind == "chapter":
             body.append(f"# {text}")
