@@ -124,7 +124,6 @@ def parse_cmd(
 ) -> None:
     """Show how the parser attributes every paragraph."""
     from pangocast.article import parse_source
-
     from pangocast.models import to_parse_json
 
     episodes = parse_source(source)
@@ -193,10 +192,10 @@ def check_cmd(
     ] = None,
 ) -> None:
     """Validate output/ as podcast validators do (feed, audio, art, transcripts, loudness)."""
-    from pangocast.check import check_output
     from rich.console import Console
     from rich.table import Table
 
+    from pangocast.check import check_output
     from pangocast.show import load_show
 
     show = load_show(state.project)
@@ -237,9 +236,8 @@ def cache_stats() -> None:
 @cache_app.command("prune")
 def cache_prune(engine: EngineOpt = "neural") -> None:
     """Remove segments no script references any more (for ENGINE's current voices)."""
-    from pangocast.preview import referenced_keys
-
     from pangocast.cache import SegmentCache
+    from pangocast.preview import referenced_keys
 
     cache = SegmentCache(state.project.cache / "segments")
     gone = cache.prune(referenced_keys(state.project, engine))
