@@ -35,7 +35,7 @@ from pangocast.manifest import (
     read_manifest,
 )
 from pangocast.models import Episode
-from pangocast.plan import EpisodePlan, Planner, TurnPlan, all_jobs
+from pangocast.plan import DEFAULT_INTRO, EpisodePlan, Planner, TurnPlan, all_jobs
 from pangocast.publish import build_lock, prune_unreferenced, write_atomic
 from pangocast.script import load_script
 from pangocast.show import Project, ShowConfig, load_show
@@ -208,7 +208,7 @@ def _build(project: Project, options: BuildOptions, ev: BuildEvents) -> BuildRep
     planner = Planner(engine, rules, lexicon)
     plans = [
         planner.plan(
-            ep, show_title=show.title, intro_template=show.intro or None, outro_text=show.outro
+            ep, show_title=show.title, intro_template=show.intro or DEFAULT_INTRO, outro_text=show.outro
         )
         for ep in chosen
     ]
@@ -379,6 +379,7 @@ def _assemble_episode(
     stem = f"{meta.slug}-{fingerprint[:10]}"
     audio_rel = f"audio/{stem}.mp3"
     final = output / audio_rel
+    final.parent.mkdir(parents=True, exist_ok=True)
     tmp = final.with_name(f".tmp-{os.getpid()}-{final.name}")
     tags = encode.Id3Tags(
         title=meta.title,

@@ -11,7 +11,7 @@ from pangocast.cache import SegmentCache
 from pangocast.casting import load_casting
 from pangocast.engines import get_engine
 from pangocast.lexicon import load_lexicon
-from pangocast.plan import Planner
+from pangocast.plan import DEFAULT_INTRO, Planner
 from pangocast.show import Project
 from pangocast.synth import synthesize_missing
 
@@ -79,7 +79,7 @@ def referenced_keys(project: Project, engine: str) -> set[str]:
     keys: set[str] = set()
     for ep in load_episodes(project):
         plan = planner.plan(
-            ep, show_title=show.title, intro_template=show.intro or None, outro_text=show.outro
+            ep, show_title=show.title, intro_template=show.intro or DEFAULT_INTRO, outro_text=show.outro
         )
         keys.update(j.key for j in plan.jobs())
     return keys
