@@ -42,3 +42,12 @@ class FakeToneEngine(Engine):
 
     def version(self) -> str:
         return "fake-1"
+
+
+class FailingToneEngine(FakeToneEngine):
+    """Plumbing stand-in that fails on any sentence containing 失败."""
+
+    name = "fake-fail"
+
+    def __init__(self) -> None:
+        super().__init__(fail_on="失败")

@@ -392,6 +392,7 @@ def _assemble_episode(
     try:
         encode.encode_mp3(mastered, tmp, tags)
         encode.write_id3(tmp, tags, list(timeline.chapters), duration=mastered.duration)
+        os.chmod(tmp, 0o644)  # readable by the web server that publishes output/
         os.replace(tmp, final)
     finally:
         tmp.unlink(missing_ok=True)

@@ -1,0 +1,156 @@
+"""End-to-end builds of a small show with the real espeak-ng engine (fast, offline)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import feedparser
+import podcastparser
+import pytest
+from mutagen.mp3 import MP3
+
+from pangocast.build import BuildOptions, build
+from pangocast.check import check_output
+from pangocast.engines import ENGINES
+from pangocast.errors import PangocastError
+from pangocast.manifest import read_manifest
+from pangocast.show import Project, load_show
+from tests.conftest import TINY_SCRIPT
+
+SECOND = (
+    TINY_SCRIPT.replace('slug = "tiny"', 'slug = "second"')
+    .replace("测试节目:两位嘉宾", "第二个测试节目")
+    .replace("2019-07-01", "2019-08-01")
+)
+
+
+@pytest.fixture
+def two_episode_show(show_dir: Path) -> Project:
+    (show_dir / "scripts" / "02-second.txt").write_text(SECOND, encoding="utf-8")
+    return Project(show_dir)
+
+
+def _errors(project: Project, previous: bytes | None = None) -> list[str]:
+    findings = check_output(project.output, load_show(project), previous_feed=previous)
+    return [f"{f.where}: {f.message}" for f in findings if f.severity == "error"]
+
+
+def test_build_writes_playable_episodes_and_a_feed_clients_accept(
+    two_episode_show: Project,
+) -> None:
+    report = build(two_episode_show, BuildOptions(engine="espeak", jobs=1))
+    assert [e.status for e in report.episodes] == ["built", "built"]
+    out = two_episode_show.output
+    feed_bytes = (out / "feed.xml").read_bytes()
+    parsed = feedparser.parse(feed_bytes)
+    assert not parsed.bozo
+    podcast = podcastparser.parse(
+        "https://podcast.linux.cn/chuanshanjia/feed.xml", __import__("io").BytesIO(feed_bytes)
+    )
+    assert [e["title"] for e in podcast["episodes"]] == ["第二个测试节目", "测试节目:两位嘉宾"]
+    manifest = read_manifest(out)
+    assert manifest is not None
+    for ep, item in zip(manifest.episodes, podcast["episodes"], strict=True):
+        mp3 = out / ep.audio
+        assert item["enclosures"][0]["file_size"] == mp3.stat().st_size == ep.audio_bytes
+        info = MP3(mp3).info
+        assert info.sample_rate == 44100 and info.channels == 1
+        assert 64000 <= info.bitrate <= 96000
+        assert abs(info.length - ep.duration) < 0.2
+        assert (
+            item["total_time"] == round(ep.duration) or abs(item["total_time"] - ep.duration) <= 1
+        )
+        assert [c.title for c in ep.chapters][:2] == [ep.title, "第一章 开场"]
+        assert ep.guid == f"pangocast:{ep.slug}"
+    assert _errors(two_episode_show) == []
+
+
+def test_no_change_rebuild_does_nothing_and_keeps_the_feed(two_episode_show: Project) -> None:
+    build(two_episode_show, BuildOptions(engine="espeak", jobs=1))
+    feed = (two_episode_show.output / "feed.xml").read_bytes()
+    again = build(two_episode_show, BuildOptions(engine="espeak", jobs=1))
+    assert again.synthesized == 0
+    assert [e.status for e in again.episodes] == ["unchanged", "unchanged"]
+    assert (two_episode_show.output / "feed.xml").read_bytes() == feed
+
+
+def test_one_edited_sentence_resynthesizes_one_segment_and_changes_one_url(
+    two_episode_show: Project,
+) -> None:
+    build(two_episode_show, BuildOptions(engine="espeak", jobs=1))
+    out = two_episode_show.output
+    before = read_manifest(out)
+    previous_feed = (out / "feed.xml").read_bytes()
+    script = two_episode_show.scripts / "01-tiny.txt"
+    script.write_text(script.read_text().replace("我也是。", "我也在做技术。"), encoding="utf-8")
+    report = build(two_episode_show, BuildOptions(engine="espeak", jobs=1))
+    assert report.synthesized == 1
+    assert {e.slug: e.status for e in report.episodes} == {"second": "unchanged", "tiny": "built"}
+    after = read_manifest(out)
+    assert before is not None and after is not None
+    old = {e.slug: e for e in before.episodes}
+    new = {e.slug: e for e in after.episodes}
+    assert new["tiny"].guid == old["tiny"].guid
+    assert new["tiny"].audio != old["tiny"].audio
+    assert new["second"].audio == old["second"].audio
+    assert not (out / old["tiny"].audio).exists(), "superseded audio is pruned after publishing"
+    assert _errors(two_episode_show, previous_feed) == []
+
+
+def test_failed_episode_leaves_published_output_intact_fake_engine(
+    two_episode_show: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(ENGINES, "fake-fail", ("tests.fakes", "FailingToneEngine"))
+    casting = two_episode_show.voices / "casting.toml"
+    casting.write_text(
+        casting.read_text()
+        + '\n[engines.fake-fail]\nnarrator = {voice="t"}\nhost = {voice="t", pitch = -5}\n'
+        'guests = [{voice="t", pitch = 3}, {voice="t", pitch = 6}]\n',
+        encoding="utf-8",
+    )
+    build(two_episode_show, BuildOptions(engine="fake-fail", jobs=1))
+    out = two_episode_show.output
+    snapshot = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    script = two_episode_show.scripts / "01-tiny.txt"
+    script.write_text(script.read_text().replace("我也是。", "这一句会失败。"), encoding="utf-8")
+    with pytest.raises(PangocastError, match="fake failure"):
+        build(two_episode_show, BuildOptions(engine="fake-fail", jobs=1))
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == snapshot
+    # --keep-going: the other episode is rebuilt, the failed one stays as published.
+    second = two_episode_show.scripts / "02-second.txt"
+    second.write_text(second.read_text().replace("欢迎收听。", "欢迎再次收听。"), encoding="utf-8")
+    report = build(two_episode_show, BuildOptions(engine="fake-fail", jobs=1, keep_going=True))
+    assert {e.slug: e.status for e in report.episodes} == {"tiny": "failed", "second": "built"}
+    manifest = read_manifest(out)
+    assert manifest is not None and {e.slug for e in manifest.episodes} == {"tiny", "second"}
+    assert _errors(two_episode_show) == []
+
+
+def test_a_second_build_of_the_same_show_is_refused(show_dir: Path) -> None:
+    from pangocast.publish import build_lock
+
+    with build_lock(show_dir), pytest.raises(PangocastError, match="another build"):
+        build(Project(show_dir), BuildOptions(engine="espeak", jobs=1))
+
+
+def test_stale_lock_of_a_dead_process_is_taken_over(show_dir: Path) -> None:
+    (show_dir / ".pangocast.lock").write_text("999999")
+    report = build(Project(show_dir), BuildOptions(engine="espeak", jobs=1))
+    assert report.episodes[0].status == "built"
+    assert not (show_dir / ".pangocast.lock").exists()
+
+
+def test_parallel_build_with_processes_matches_serial(
+    two_episode_show: Project, tmp_path: Path
+) -> None:
+    other = tmp_path / "copy"
+    shutil.copytree(two_episode_show.root, other)
+    a = build(two_episode_show, BuildOptions(engine="espeak", jobs=1))
+    b = build(Project(other), BuildOptions(engine="espeak", jobs=2))
+    assert a.synthesized == b.synthesized
+    da = {e.slug: e.duration for e in a.episodes}
+    db = {e.slug: e.duration for e in b.episodes}
+    assert da.keys() == db.keys()
+    for k in da:
+        assert abs(da[k] - db[k]) < 0.5
