@@ -24,7 +24,7 @@ from pangocast.assemble import PlacedSentence, PlannedTurn, assemble
 from pangocast.audio import Audio, resample
 from pangocast.cache import SegmentCache
 from pangocast.casting import load_casting
-from pangocast.engines import DEFAULT_ENGINE, get_engine
+from pangocast.engines import DEFAULT_ENGINE, engine_class, get_engine
 from pangocast.errors import BuildError, PangocastError, ScriptError
 from pangocast.lexicon import load_lexicon
 from pangocast.manifest import (
@@ -194,6 +194,7 @@ def build(
 def _build(project: Project, options: BuildOptions, ev: BuildEvents) -> BuildReport:
     from pangocast import pacing as pacing_mod
 
+    engine_class(options.engine)  # an unknown engine name is the first thing to report
     show = load_show(project)
     if options.base_url:
         show = show.with_base_url(options.base_url)
@@ -208,7 +209,10 @@ def _build(project: Project, options: BuildOptions, ev: BuildEvents) -> BuildRep
     planner = Planner(engine, rules, lexicon)
     plans = [
         planner.plan(
-            ep, show_title=show.title, intro_template=show.intro or DEFAULT_INTRO, outro_text=show.outro
+            ep,
+            show_title=show.title,
+            intro_template=show.intro or DEFAULT_INTRO,
+            outro_text=show.outro,
         )
         for ep in chosen
     ]

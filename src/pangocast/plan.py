@@ -130,6 +130,9 @@ class Planner:
         """The plan of one episode (its metadata must be complete: a script)."""
         assert episode.meta is not None, "plan() needs an episode script with metadata"
         meta = episode.meta
+        if outro_text:
+            # A configured outro replaces the column footer the script carries.
+            episode = episode.without_outro()
         cast = cast_episode(episode, self.rules)
         narrator_voice = cast[meta.narrator].voice if meta.narrator in cast else self.rules.narrator
         turns = tuple(self.plan_turn(t, cast[t.speaker].voice) for t in episode.turns if t.spoken)

@@ -79,7 +79,10 @@ def referenced_keys(project: Project, engine: str) -> set[str]:
     keys: set[str] = set()
     for ep in load_episodes(project):
         plan = planner.plan(
-            ep, show_title=show.title, intro_template=show.intro or DEFAULT_INTRO, outro_text=show.outro
+            ep,
+            show_title=show.title,
+            intro_template=show.intro or DEFAULT_INTRO,
+            outro_text=show.outro,
         )
         keys.update(j.key for j in plan.jobs())
     return keys

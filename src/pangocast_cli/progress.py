@@ -42,7 +42,7 @@ class RichEvents(BuildEvents):
         self.seconds = 0.0
 
     def __enter__(self) -> RichEvents:
-        self.progress.start()
+        # The bars start at planned(): errors in the inputs stay a single line.
         return self
 
     def __exit__(
@@ -51,13 +51,15 @@ class RichEvents(BuildEvents):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self.progress.stop()
+        if self.progress.live.is_started:
+            self.progress.stop()
 
     def planned(self, episodes: int, segments: int, to_synthesize: int) -> None:
         self.console.print(
             f"{episodes} episode(s), {segments} segments: {to_synthesize} to synthesize, "
             f"{segments - to_synthesize} cached"
         )
+        self.progress.start()
         self.synth = self.progress.add_task("synthesis", total=to_synthesize, audio="")
         self.assembly = self.progress.add_task("episodes", total=episodes, audio="")
 
