@@ -1,0 +1,361 @@
+"""Broadcast-ready episodes: a short two-chapter episode is assembled, levelled, mastered,
+encoded and tagged, then measured the way a podcast app sees it (the DECODED MP3).
+
+The episode is built twice: from real speech (espeak-ng through espeakng-loader, skipped when
+that engine is unavailable) and from a synthetic speech-like stand-in (tests/speechlike.py).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import mutagen.id3
+import numpy as np
+import pytest
+
+from pangocast.assemble import PlacedSentence, PlannedTurn, Timeline, assemble
+from pangocast.audio import Audio, decode_file
+from pangocast.encode import Id3Tags, encode_mp3, mp3_info, read_chapters, write_id3
+from pangocast.errors import AudioError
+from pangocast.jingles import STING_SECONDS, make_sting
+from pangocast.manifest import Chapter, TimedTurn
+from pangocast.mastering import (
+    Delivered,
+    audible_span,
+    deliver,
+    level_segment,
+    limit_true_peak,
+    master,
+    measure,
+    measure_file,
+    trim_silence,
+)
+from pangocast.models import Turn
+from pangocast.pacing import Pacing, pause_between
+from pangocast.transcripts import chapters_json, to_json, to_srt, to_vtt
+from tests.speechlike import speech_like
+
+ID3_MODULE: Any = mutagen.id3  # unannotated in mutagen
+TOL_S = 0.050  # chapter and cue timing tolerance (issue 5)
+RATE = 22050
+
+SCRIPT: list[Turn] = [
+    Turn("chapter", "narrator", "旁白", "第一章：开源的起点"),
+    Turn("speech", "host", "老王", "欢迎收听本期节目。今天我们聊聊开源。"),
+    Turn(
+        "speech",
+        "guest",
+        "杨镭",
+        "我们在二零一八年开源了这个项目，当时的想法其实很简单，就是把内部已经验证过的金融级"
+        "分布式架构能力开放出来，让更多的企业和开发者都能够受益。",
+    ),
+    Turn("chapter", "narrator", "旁白", "第二章：社区与未来"),
+    Turn("speech", "host", "老王", "社区现在怎么样？"),
+    Turn("speech", "guest", "杨镭", "社区很活跃。每个月都有新的贡献者加入。"),
+]
+QUIET_DB = -15.0  # the guest's raw audio is this much quieter: levelling must fix it
+
+
+def _sentences(text: str) -> list[str]:
+    return [s for s in re.split(r"(?<=[。？！])", text) if s]
+
+
+@dataclass(frozen=True)
+class Built:
+    timeline: Timeline
+    delivered: Delivered
+    mp3: Path
+    decoded: Audio
+    cover: Path
+
+
+def _espeak_voice() -> object:
+    from pangocast.engines import Voice, get_engine
+    from pangocast.errors import EngineUnavailableError
+
+    try:
+        engine = get_engine("espeak")
+        engine.synthesize("测试", Voice.make("espeak", "cmn"))
+    except EngineUnavailableError as exc:
+        pytest.skip(f"espeak-ng unavailable: {exc}")
+    pitches = {"旁白": 40, "老王": 25, "杨镭": 70}
+
+    def speak(turn: Turn, text: str) -> Audio:
+        voice = Voice.make("espeak", "cmn", {"pitch": pitches[turn.speaker], "rate": 190})
+        # engines pad speech with silence; trimmed so a turn's start is its first sound
+        return trim_silence(engine.synthesize(text, voice), keep=0.005)
+
+    return speak
+
+
+def _standin_voice() -> object:
+    f0 = {"旁白": 150.0, "老王": 110.0, "杨镭": 210.0}
+
+    def speak(turn: Turn, text: str) -> Audio:
+        seed = sum(map(ord, text)) % 1000
+        return speech_like(0.15 * len(text), RATE, f0=f0[turn.speaker], seed=seed)
+
+    return speak
+
+
+@pytest.fixture(scope="module", params=["espeak_speech", "speechlike_standin"])
+def built(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Built:
+    speak = _espeak_voice() if request.param == "espeak_speech" else _standin_voice()
+    plan = []
+    for turn in SCRIPT:
+        placed = []
+        for text in _sentences(turn.text):
+            audio = speak(turn, text)  # type: ignore[operator]
+            if turn.speaker == "杨镭":
+                audio = Audio.from_float(audio.to_float() * 10 ** (QUIET_DB / 20), audio.rate)
+            placed.append(PlacedSentence(text, audio))
+        plan.append(PlannedTurn(turn, tuple(placed)))
+    pacing = Pacing()
+    timeline = assemble(
+        plan,
+        RATE,
+        gap=lambda prev, nxt: pause_between(prev, nxt, pacing),
+        sentence_gap=pacing.sentence,
+        level=level_segment,
+        intro=[make_sting(RATE)],
+        intro_title="片头",
+    )
+    folder = tmp_path_factory.mktemp(request.param)
+    from pangocast.artwork import render_cover
+
+    cover = render_cover("穿山甲专访", "测试", folder / "cover.png")
+    mp3 = folder / "episode.mp3"
+    tags = Id3Tags("第一期", "老王", "穿山甲专访", "2024-05-01", "测试节目 <b>", cover)
+    delivered = deliver(timeline.audio, mp3, tags, chapters=timeline.chapters)
+    return Built(timeline, delivered, mp3, decode_file(mp3, 44100), cover)
+
+
+def _onset(audio: Audio, around: float, not_before: float) -> float:
+    """First audible moment of ``audio`` from max(``not_before``, around - 0.3 s) on."""
+    lo = round(max(not_before, around - 0.3) * audio.rate)
+    hi = round((around + 1.0) * audio.rate)
+    span = audible_span(Audio(audio.samples[lo:hi], audio.rate), -40.0)
+    assert span is not None, f"no sound near {around:.3f}s"
+    return lo / audio.rate + span[0]
+
+
+def _previous_end(built: Built, turn: TimedTurn) -> float:
+    """Where the sound before ``turn`` ends (previous turn, or the sting)."""
+    ends = [t.end for t in built.timeline.turns if t.end <= turn.start]
+    return max(ends, default=STING_SECONDS) + 0.01
+
+
+def test_decoded_mp3_meets_loudness_spec(built: Built) -> None:
+    got = measure(built.decoded)
+    assert got.integrated_lufs == pytest.approx(-16.0, abs=1.0)
+    assert got.true_peak_dbtp <= -1.0
+    # what deliver() reported is what a decoder gets
+    assert built.delivered.loudness.integrated_lufs == pytest.approx(got.integrated_lufs, abs=0.05)
+    assert measure_file(built.mp3).true_peak_dbtp <= -1.0
+
+
+def test_mp3_stream_is_mono_44k_cbr(built: Built) -> None:
+    info = mp3_info(built.mp3)
+    assert (info.channels, info.sample_rate, info.bitrate, info.cbr) == (1, 44100, 64000, True)
+    assert info.duration == pytest.approx(built.timeline.audio.duration, abs=0.06)
+    assert built.delivered.size == built.mp3.stat().st_size
+
+
+def test_turns_are_levelled_against_each_other(built: Built) -> None:
+    levels = []
+    for turn in built.timeline.turns:
+        if turn.kind != "speech":
+            continue
+        a, b = round(turn.start * 44100), round(turn.end * 44100)
+        levels.append(measure(Audio(built.decoded.samples[a:b], 44100)).integrated_lufs)
+    # the guest went in 15 dB quieter than the host
+    assert max(levels) - min(levels) < 3.0, levels
+
+
+def test_id3_chapters_start_where_each_heading_is_heard(built: Built) -> None:
+    chapters = read_chapters(built.mp3)
+    assert [c.title for c in chapters] == ["片头", "第一章：开源的起点", "第二章：社区与未来"]
+    assert chapters[0].start == 0.0
+    headings = [t for t in built.timeline.turns if t.kind == "chapter"]
+    for chapter, heading in zip(chapters[1:], headings, strict=True):
+        heard = _onset(built.decoded, heading.start, _previous_end(built, heading))
+        assert abs(chapter.start - heard) <= TOL_S, (chapter, heard)
+
+
+def test_id3_frames_read_back(built: Built) -> None:
+    id3 = ID3_MODULE.ID3(built.mp3)
+    assert id3.version[:2] == (2, 3)
+    assert str(id3["TIT2"]) == "第一期" and str(id3["TALB"]) == "穿山甲专访"
+    assert str(id3["TPE1"]) == "老王" and str(id3.getall("TDRC")[0]).startswith("2024")
+    assert id3.getall("COMM")[0].text == ["测试节目 <b>"]
+    apic = id3.getall("APIC")[0]
+    assert apic.mime == "image/png" and apic.data == built.cover.read_bytes()
+    (toc,) = id3.getall("CTOC")
+    chaps = {c.element_id: c for c in id3.getall("CHAP")}
+    assert list(toc.child_element_ids) == sorted(chaps)
+    ends = [chaps[e].end_time for e in toc.child_element_ids]
+    starts = [chaps[e].start_time for e in toc.child_element_ids]
+    assert ends[:-1] == starts[1:]  # each chapter ends where the next begins
+    assert ends[-1] == pytest.approx(built.timeline.audio.duration * 1000, abs=2)
+
+
+def test_every_turn_starts_where_its_audio_does(built: Built) -> None:
+    for turn in built.timeline.turns:
+        heard = _onset(built.decoded, turn.start, _previous_end(built, turn))
+        assert abs(heard - turn.start) <= TOL_S, turn
+
+
+def _vtt_cues(text: str) -> list[tuple[float, float, str]]:
+    def secs(stamp: str) -> float:
+        h, m, s = stamp.replace(",", ".").split(":")
+        return int(h) * 3600 + int(m) * 60 + float(s)
+
+    cues = []
+    pattern = r"(\d\d:\d\d:\d\d[.,]\d{3}) --> (\d\d:\d\d:\d\d[.,]\d{3})\n(.+)"
+    for m in re.finditer(pattern, text):
+        cues.append((secs(m[1]), secs(m[2]), m[3]))
+    return cues
+
+
+def test_vtt_cues_follow_the_segments(built: Built) -> None:
+    vtt = to_vtt(built.timeline.sentences)
+    assert vtt.startswith("WEBVTT\n\n")
+    lines = vtt.splitlines()
+    assert max(len(line) for line in lines) <= 65
+    cues = _vtt_cues(vtt)
+    assert len(cues) > len(built.timeline.sentences)  # the long sentence was split
+    starts = [c[0] for c in cues]
+    ends = [c[1] for c in cues]
+    for seg in built.timeline.sentences:
+        assert min(abs(s - seg.start) for s in starts) <= TOL_S, seg
+        assert min(abs(e - seg.end) for e in ends) <= TOL_S, seg
+    assert all(a < b for a, b, _ in cues)
+    assert all(text.startswith(("<v 老王>", "<v 杨镭>", "<v 旁白>")) for _, _, text in cues)
+
+
+def test_srt_and_json_transcripts_parse(built: Built) -> None:
+    srt = to_srt(built.timeline.sentences)
+    blocks = srt.strip().split("\n\n")
+    srt_cues = _vtt_cues(srt)
+    assert len(srt_cues) == len(blocks) and [b.split("\n")[0] for b in blocks] == [
+        str(i) for i in range(1, len(blocks) + 1)
+    ]
+    assert all(len(line) <= 65 for line in srt.splitlines())
+    data = json.loads(to_json(built.timeline.sentences))
+    assert data["version"] == "1.0.0"
+    segs = data["segments"]
+    assert {tuple(sorted(s)) for s in segs} == {("body", "endTime", "speaker", "startTime")}
+    assert all(a["endTime"] <= b["startTime"] + 1e-9 for a, b in itertools.pairwise(segs))
+    assert segs[0]["startTime"] == pytest.approx(built.timeline.sentences[0].start, abs=0.001)
+
+
+def test_json_chapters_match_id3(built: Built) -> None:
+    data = json.loads(chapters_json(built.timeline.chapters))
+    assert data["version"] == "1.2.0"
+    id3 = read_chapters(built.mp3)
+    assert [c["title"] for c in data["chapters"]] == [c.title for c in id3]
+    for c, ref in zip(data["chapters"], id3, strict=True):
+        assert c["startTime"] == pytest.approx(ref.start, abs=0.001)
+
+
+# --- mastering units ---------------------------------------------------------------------
+
+
+def _sine(freq: float, amp: float, seconds: float, rate: int = 44100, phase: float = 0) -> Audio:
+    t = np.arange(round(seconds * rate)) / rate
+    x = amp * np.sin(2 * np.pi * freq * t + phase)
+    fade = min(len(x) // 4, rate // 20)  # no click at the edges (it would be a real peak)
+    x[:fade] *= np.linspace(0, 1, fade)
+    x[len(x) - fade :] *= np.linspace(1, 0, fade)
+    return Audio.from_float(x, rate)
+
+
+def test_measure_matches_bs1770_reference_tones() -> None:
+    # a 997 Hz sine at -20 dBFS peak reads -23.0 LUFS (BS.1770 calibration: -3.01 dB)
+    got = measure(_sine(997, 0.1, 3.0))
+    assert got.integrated_lufs == pytest.approx(-23.0, abs=0.1)
+    assert got.true_peak_dbtp == pytest.approx(-20.0, abs=0.05)
+    # fs/4 at 45 degrees: every sample is at 0.707 of the peak, the true peak is between
+    tone = _sine(11025, 0.5, 1.0, phase=np.pi / 4)
+    sample_peak = 20 * np.log10(np.abs(tone.to_float()).max())
+    assert sample_peak == pytest.approx(-9.03, abs=0.05)
+    assert measure(tone).true_peak_dbtp == pytest.approx(-6.02, abs=0.2)
+
+
+def test_silent_short_and_empty_audio_do_not_crash() -> None:
+    assert measure(Audio.silence(1.0, 44100)).integrated_lufs == -np.inf
+    assert measure(Audio.silence(0.0, 44100)).true_peak_dbtp == -np.inf
+    for audio in (Audio.silence(0.0, 22050), Audio.silence(0.05, 22050)):
+        assert np.array_equal(level_segment(audio).samples, audio.samples)
+    blip = _sine(440, 0.01, 0.1, 22050)  # shorter than one 400 ms gating block
+    levelled = level_segment(blip, -20.0)
+    assert len(levelled.samples) == len(blip.samples)
+    assert measure(levelled).integrated_lufs == pytest.approx(-20.0, abs=0.5)
+    assert master(Audio.silence(1.0, 22050)).rate == 44100
+
+
+def test_level_segment_limits_instead_of_clipping() -> None:
+    # a peaky clip: a quiet tone with a loud click, raised by a lot
+    x = _sine(300, 0.02, 2.0, 22050).to_float()
+    x[22050] = 0.9
+    levelled = level_segment(Audio.from_float(x, 22050), -14.0)
+    got = measure(levelled)
+    assert got.true_peak_dbtp <= -0.9
+    assert got.integrated_lufs == pytest.approx(-14.0, abs=0.5)
+
+
+def test_master_hits_target_at_44k_with_peaks_limited() -> None:
+    voice = speech_like(12.0, 24000, f0=180.0, level_db=-30.0, seed=7)
+    out = master(voice, -16.0, -1.0)
+    got = measure(out)
+    assert out.rate == 44100
+    assert got.integrated_lufs == pytest.approx(-16.0, abs=0.25)
+    assert got.true_peak_dbtp <= -2.0 + 0.01  # -1 dBTP less the encoder headroom
+    assert out.duration == pytest.approx(voice.duration, abs=0.01)
+
+
+def test_limiter_keeps_quiet_material_untouched() -> None:
+    voice = speech_like(3.0, 44100, level_db=-30.0, seed=3)
+    assert np.array_equal(limit_true_peak(voice, -1.0).samples, voice.samples)
+    loud = Audio.from_float(voice.to_float() * 20, 44100)
+    assert measure(limit_true_peak(loud, -3.0)).true_peak_dbtp <= -3.0 + 0.01
+
+
+# --- encoding failures ----------------------------------------------------------------------
+
+
+def test_encoding_failure_is_loud_and_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tags = Id3Tags("t", "a", "b")
+    audio = speech_like(1.0, 22050)
+    with pytest.raises(AudioError, match="bit rate"):
+        encode_mp3(audio, tmp_path / "x.mp3", tags, bitrate="7k")
+    with pytest.raises(AudioError, match="empty"):
+        encode_mp3(Audio.silence(0, 22050), tmp_path / "x.mp3", tags)
+    script = tmp_path / "ffmpeg"
+    script.write_text(
+        "#!/bin/sh\necho 'first line' >&2\necho 'Unknown encoder libmp3lame' >&2\nexit 1\n"
+    )
+    script.chmod(0o755)
+    monkeypatch.setattr("pangocast.encode.ffmpeg_exe", lambda: str(script))
+    with pytest.raises(AudioError, match="Unknown encoder libmp3lame"):
+        encode_mp3(audio, tmp_path / "x.mp3", tags)
+    assert list(tmp_path.iterdir()) == [script]
+
+
+def test_chapters_are_validated(tmp_path: Path) -> None:
+    mp3 = tmp_path / "x.mp3"
+    tags = Id3Tags("t", "a", "b")
+    encode_mp3(speech_like(2.0, 22050), mp3, tags)
+    with pytest.raises(AudioError, match="increase"):
+        write_id3(mp3, tags, [Chapter(1.0, "b"), Chapter(0.5, "a")])
+    with pytest.raises(AudioError, match="outside"):
+        write_id3(mp3, tags, [Chapter(0.0, "a"), Chapter(9.0, "b")])
+    write_id3(mp3, tags, [Chapter(0.0, "a"), Chapter(1.25, "b")])
+    assert read_chapters(mp3) == [Chapter(0.0, "a"), Chapter(1.25, "b")]
