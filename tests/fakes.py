@@ -51,3 +51,16 @@ class FailingToneEngine(FakeToneEngine):
 
     def __init__(self) -> None:
         super().__init__(fail_on="失败")
+
+
+class BlockedVoiceToneEngine(FakeToneEngine):
+    """Plumbing stand-in that refuses the voice id "blocked", like a blocked edge voice."""
+
+    name = "fake-blocked"
+
+    def synthesize(self, text: str, voice: Voice) -> Audio:
+        from pangocast.errors import SynthesisError
+
+        if voice.id == "blocked":
+            raise SynthesisError("voice 'blocked' is not available")
+        return super().synthesize(text, voice)

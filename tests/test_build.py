@@ -154,3 +154,19 @@ def test_parallel_build_with_processes_matches_serial(
     assert da.keys() == db.keys()
     for k in da:
         assert abs(da[k] - db[k]) < 0.5
+
+
+def test_blocked_voice_falls_back_with_a_warning_fake_engine(
+    show_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(ENGINES, "fake-blocked", ("tests.fakes", "BlockedVoiceToneEngine"))
+    casting = show_dir / "voices" / "casting.toml"
+    casting.write_text(
+        casting.read_text()
+        + '\n[engines.fake-blocked]\nnarrator = {voice="t"}\nhost = {voice="blocked"}\n'
+        'guests = [{voice="t", pitch = 3}, {voice="t", pitch = 6}]\nfallback = {voice="fb"}\n',
+        encoding="utf-8",
+    )
+    report = build(Project(show_dir), BuildOptions(engine="fake-blocked", jobs=1))
+    assert [e.status for e in report.episodes] == ["built"]
+    assert any("fallback voice fb" in w for w in report.warnings)

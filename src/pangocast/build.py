@@ -23,7 +23,7 @@ from pangocast import __version__
 from pangocast.assemble import PlacedSentence, PlannedTurn, assemble
 from pangocast.audio import Audio, resample
 from pangocast.cache import SegmentCache
-from pangocast.casting import load_casting
+from pangocast.casting import load_casting, with_fallback
 from pangocast.engines import DEFAULT_ENGINE, engine_class, get_engine
 from pangocast.errors import BuildError, PangocastError, ScriptError
 from pangocast.lexicon import load_lexicon
@@ -231,6 +231,30 @@ def _build(project: Project, options: BuildOptions, ev: BuildEvents) -> BuildRep
         ev.segment_done(result.seconds if result else 0.0, result is not None)
 
     synth = synthesize_missing(options.engine, jobs, cache, workers=options.jobs, on_done=on_done)
+    failed_voices = {j.voice for j in jobs if j.key in synth.failed}
+    if failed_voices and rules.fallback is not None and rules.fallback not in failed_voices:
+        # A refused voice (e.g. blocked by the service) is replaced by the fallback voice
+        # in the episodes it broke, which are planned and synthesized again.
+        names = ", ".join(sorted(v.label() for v in failed_voices))
+        msg = f"voice(s) {names} failed; using fallback voice {rules.fallback.label()}"
+        report.warnings.append(msg)
+        ev.warning(msg)
+        planner = Planner(engine, with_fallback(rules, failed_voices), lexicon)
+        for i, plan in enumerate(plans):
+            if any(j.key in synth.failed for j in plan.jobs()):
+                plans[i] = planner.plan(
+                    plan.episode,
+                    show_title=show.title,
+                    intro_template=show.intro or DEFAULT_INTRO,
+                    outro_text=show.outro,
+                )
+        retry_jobs = all_jobs(plans)
+        missing |= {j.key for j in retry_jobs if not cache.has(j.key)}
+        again = synthesize_missing(
+            options.engine, retry_jobs, cache, workers=options.jobs, on_done=on_done
+        )
+        synth.done.extend(again.done)
+        synth.failed = again.failed
     report.synthesized = len(synth.done)
     report.reused = len(unique_keys) - len(missing)
     if unvoiced:

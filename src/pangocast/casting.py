@@ -32,6 +32,29 @@ class EngineCasting:
     fallback: Voice | None = None
 
 
+def with_fallback(rules: EngineCasting, failed: set[Voice]) -> EngineCasting:
+    """``rules`` with every voice in ``failed`` replaced by the fallback voice.
+
+    Used when the engine refuses a voice (e.g. a blocked edge voice); the fallback keeps
+    the speaker's prosody out of it, since another voice may not accept those values.
+    """
+    fb = rules.fallback
+    if fb is None:
+        return rules
+
+    def swap(v: Voice) -> Voice:
+        return fb if v in failed else v
+
+    return EngineCasting(
+        engine=rules.engine,
+        narrator=swap(rules.narrator),
+        host=swap(rules.host),
+        guests=tuple(swap(g) for g in rules.guests),
+        people={k: swap(v) for k, v in rules.people.items()},
+        fallback=fb,
+    )
+
+
 @dataclass(frozen=True)
 class Casting:
     """Casting rules for every engine, as read from ``voices/casting.toml``."""
