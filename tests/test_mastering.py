@@ -287,6 +287,20 @@ def test_measure_matches_bs1770_reference_tones() -> None:
     assert measure(tone).true_peak_dbtp == pytest.approx(-6.02, abs=0.2)
 
 
+@pytest.mark.parametrize("rate", [11025, 22050, 24000, 44100])
+def test_integrated_loudness_agrees_with_pyloudnorm(rate: int) -> None:
+    import warnings
+
+    import pyloudnorm
+
+    for seconds in (0.45, 1.03, 4.7):
+        audio = speech_like(seconds, rate, seed=round(seconds * 100))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            reference = pyloudnorm.Meter(rate).integrated_loudness(audio.to_float())
+        assert measure(audio).integrated_lufs == pytest.approx(reference, abs=1e-6)
+
+
 def test_silent_short_and_empty_audio_do_not_crash() -> None:
     assert measure(Audio.silence(1.0, 44100)).integrated_lufs == -np.inf
     assert measure(Audio.silence(0.0, 44100)).true_peak_dbtp == -np.inf
@@ -359,3 +373,12 @@ def test_chapters_are_validated(tmp_path: Path) -> None:
         write_id3(mp3, tags, [Chapter(0.0, "a"), Chapter(9.0, "b")])
     write_id3(mp3, tags, [Chapter(0.0, "a"), Chapter(1.25, "b")])
     assert read_chapters(mp3) == [Chapter(0.0, "a"), Chapter(1.25, "b")]
+
+
+def test_mp3_gets_ordinary_file_permissions(tmp_path: Path) -> None:
+    # a private temp file renamed into place would be unreadable to a web server
+    mp3 = tmp_path / "x.mp3"
+    encode_mp3(speech_like(1.0, 22050), mp3, Id3Tags("t", "a", "b"))
+    reference = tmp_path / "ref"
+    reference.touch()
+    assert mp3.stat().st_mode & 0o777 == reference.stat().st_mode & 0o777

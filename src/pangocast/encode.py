@@ -11,7 +11,7 @@ import contextlib
 import datetime as dt
 import itertools
 import os
-import tempfile
+import uuid
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -132,14 +132,13 @@ def encode_mp3(
     if len(audio.samples) == 0:
         raise AudioError("refusing to encode empty audio", path=path)
     audio = resample(audio, MP3_RATE)
+    # not mkstemp: its files are private (0600) and would stay so after the rename, which
+    # a web server running as another user cannot read; "x" mode still refuses to clobber
+    tmp = path.with_name(f".{path.stem}-{os.getpid()}-{uuid.uuid4().hex[:8]}.mp3.part")
     try:
-        fd, tmp_name = tempfile.mkstemp(
-            prefix=f".{path.stem}-", suffix=".mp3.part", dir=path.parent
-        )
+        tmp.open("xb").close()
     except OSError as exc:
         raise AudioError(f"cannot write the MP3: {exc}", path=path) from exc
-    os.close(fd)
-    tmp = Path(tmp_name)
     try:
         try:
             _segment(audio).export(
