@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -41,7 +41,7 @@ from pangocast.script import load_script
 from pangocast.show import Project, ShowConfig, load_show
 from pangocast.synth import SegmentJob, SegmentResult, synthesize_missing
 
-PIPELINE_VERSION = "1"  # bump when assembly/mastering changes the sound of unchanged input
+PIPELINE_VERSION = "2"  # bump when assembly/mastering changes the sound of unchanged input
 
 Status = Literal["built", "unchanged", "failed"]
 
@@ -306,8 +306,22 @@ def _build(project: Project, options: BuildOptions, ev: BuildEvents) -> BuildRep
                 er.audio = old.audio
             else:
                 sting = load_or_make(project.audio, "sting", rate=engine_rate(plan, cache))
+
+                def warn(msg: str) -> None:
+                    report.warnings.append(msg)
+                    ev.warning(msg)
+
                 ep = _assemble_episode(
-                    plan, cache, output, show, pacing, fingerprint, numbers[slug], cover, sting
+                    plan,
+                    cache,
+                    output,
+                    show,
+                    pacing,
+                    fingerprint,
+                    numbers[slug],
+                    cover,
+                    sting,
+                    warn,
                 )
                 built[slug] = ep
                 er.duration = ep.duration
@@ -383,6 +397,7 @@ def _assemble_episode(
     number: int,
     cover: str | None,
     sting: Audio,
+    warn: Callable[[str], None],
 ) -> BuiltEpisode:
     from pangocast import encode, mastering, shownotes, transcripts
     from pangocast.pacing import Pacing, pause_between
@@ -402,7 +417,7 @@ def _assemble_episode(
         outro=[sting],
         intro_title=plan.meta.title,
     )
-    mastered = mastering.master(timeline.audio)
+    duration = timeline.audio.duration
     meta = plan.meta
     stem = f"{meta.slug}-{fingerprint[:10]}"
     audio_rel = f"audio/{stem}.mp3"
@@ -418,8 +433,14 @@ def _assemble_episode(
         cover=(output / cover) if cover else None,
     )
     try:
-        encode.encode_mp3(mastered, tmp, tags)
-        encode.write_id3(tmp, tags, list(timeline.chapters), duration=mastered.duration)
+        # deliver() masters, encodes, tags and measures the decoded MP3, re-mastering
+        # when the encoder moved loudness or peaks out of spec.
+        delivered = mastering.deliver(timeline.audio, tmp, tags, chapters=timeline.chapters)
+        if not mastering.within_spec(delivered.loudness):
+            warn(
+                f"{meta.slug}: loudness {delivered.loudness.integrated_lufs:.1f} LUFS, "
+                f"true peak {delivered.loudness.true_peak_dbtp:.1f} dBTP is out of spec"
+            )
         os.chmod(tmp, 0o644)  # readable by the web server that publishes output/
         os.replace(tmp, final)
     finally:
@@ -449,7 +470,7 @@ def _assemble_episode(
         episode_type=meta.episode_type,
         audio=audio_rel,
         audio_bytes=size,
-        duration=round(mastered.duration, 3),
+        duration=round(duration, 3),
         chapters=timeline.chapters,
         turns=timeline.turns,
         highlights=highlights,
