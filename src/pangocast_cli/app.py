@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import warnings
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -126,7 +127,11 @@ def parse_cmd(
     from pangocast.article import parse_source
     from pangocast.models import to_parse_json
 
-    episodes = parse_source(source)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        episodes = parse_source(source)
+    for w in caught:
+        typer.echo(f"warning: {w.message}", err=True)
     if as_json:
         typer.echo(json.dumps(to_parse_json(episodes), ensure_ascii=False, indent=2))
         return
