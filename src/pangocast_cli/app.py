@@ -250,9 +250,13 @@ def cache_prune(engine: EngineOpt = "neural") -> None:
 
 
 def main() -> None:
-    """Entry point: run the app with one top-level error handler."""
+    """Entry point: run the app with one top-level error handler.
+
+    Typer's standalone mode handles usage errors (bad options) itself; every error the
+    library raises on purpose becomes one line, ``error: <what> (<where>): <what to do>``.
+    """
     try:
-        app(standalone_mode=False)
+        app()
     except PangocastError as exc:
         if state.debug:
             raise
@@ -265,14 +269,3 @@ def main() -> None:
         sys.exit(130)
     except BrokenPipeError:
         sys.exit(0)
-    except typer.Exit as exc:
-        sys.exit(exc.exit_code)
-    except typer.Abort:
-        sys.exit(1)
-    except Exception as exc:  # click usage errors
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        raise
