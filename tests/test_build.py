@@ -170,3 +170,29 @@ def test_blocked_voice_falls_back_with_a_warning_fake_engine(
     report = build(Project(show_dir), BuildOptions(engine="fake-blocked", jobs=1))
     assert [e.status for e in report.episodes] == ["built"]
     assert any("fallback voice fb" in w for w in report.warnings)
+
+
+def test_music_bed_plays_under_the_intro_and_can_be_switched_off(show_dir: Path) -> None:
+    import numpy as np
+
+    from pangocast.audio import decode_file
+
+    def gap_rms(project: Project) -> float:
+        manifest = read_manifest(project.output)
+        assert manifest is not None
+        ep = manifest.episodes[0]
+        intro, nxt = ep.turns[0], ep.turns[1]
+        audio = decode_file(project.output / ep.audio, 16000)
+        # The pause after the intro's last word: silence unless the bed plays there.
+        a, b = int((intro.end + 0.1) * 16000), int(min(nxt.start, intro.end + 1.0) * 16000)
+        assert b - a > 1600
+        return float(np.sqrt(np.mean(audio.to_float()[a:b] ** 2)))
+
+    project = Project(show_dir)
+    build(project, BuildOptions(engine="espeak", jobs=1))
+    with_music = gap_rms(project)
+    show = show_dir / "feeds" / "show.toml"
+    show.write_text("music = false\n" + show.read_text(encoding="utf-8"), encoding="utf-8")
+    build(project, BuildOptions(engine="espeak", jobs=1))
+    without = gap_rms(project)
+    assert with_music > 0.003 > without

@@ -7,6 +7,13 @@ Order of work, chosen so a failure never damages what is published:
    master, encode and tag it under a new content-hashed name;
 4. write transcripts, chapters, cover, site and manifest, and the feed last;
 5. only then remove files the new feed no longer references.
+
+Every file goes to a hidden temporary name and is renamed into place, so a build killed at
+any point leaves each file old or new, never partial (temporaries it left are swept by the
+next build). ``feed.xml`` is the commit point: it is written after every file it references,
+and nothing the previous feed references is removed before it is replaced. The manifest,
+written just before the feed, records the feed's hash, so a manifest whose feed never went
+live is recognisable (:func:`pangocast.manifest.is_pending`).
 """
 
 from __future__ import annotations
@@ -15,17 +22,17 @@ import datetime as dt
 import hashlib
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
 from pangocast import __version__
-from pangocast.assemble import PlacedSentence, PlannedTurn, assemble
+from pangocast.assemble import PlacedSentence, PlannedTurn, Timeline, assemble
 from pangocast.audio import Audio, resample
 from pangocast.cache import SegmentCache
 from pangocast.casting import load_casting, with_fallback
 from pangocast.engines import DEFAULT_ENGINE, engine_class, get_engine
-from pangocast.errors import BuildError, PangocastError, ScriptError
+from pangocast.errors import AudioError, BuildError, PangocastError, ScriptError
 from pangocast.lexicon import load_lexicon
 from pangocast.manifest import (
     MANIFEST_NAME,
@@ -36,12 +43,16 @@ from pangocast.manifest import (
 )
 from pangocast.models import Episode
 from pangocast.plan import DEFAULT_INTRO, EpisodePlan, Planner, TurnPlan, all_jobs
-from pangocast.publish import build_lock, prune_unreferenced, write_atomic
+from pangocast.publish import build_lock, prune_unreferenced, sweep_temporary, write_atomic
 from pangocast.script import load_script
 from pangocast.show import Project, ShowConfig, load_show
 from pangocast.synth import SegmentJob, SegmentResult, synthesize_missing
 
 PIPELINE_VERSION = "2"  # bump when assembly/mastering changes the sound of unchanged input
+
+DECODE_TOLERANCE = 0.25
+"""Seconds the decoded MP3 may differ from the assembled audio (encoder delay and padding
+are a few 26 ms frames); more means the encoder wrote a short or damaged file."""
 
 Status = Literal["built", "unchanged", "failed"]
 
@@ -130,10 +141,24 @@ def load_episodes(project: Project) -> list[Episode]:
                 raise ScriptError(
                     f"slug or guid '{key}' is used by two scripts (also {seen[key]})",
                     path=ep.source,
-                    hint="give every episode its own slug",
+                    line=_header_line(Path(str(ep.source)), key),
+                    hint="give every episode its own slug (and guid)",
                 )
             seen[key] = str(ep.source)
     return episodes
+
+
+def _header_line(path: Path, value: str) -> int | None:
+    """The 1-based line of the script's header that sets ``slug`` or ``guid`` to ``value``."""
+    try:
+        lines = path.read_text(encoding="utf-8-sig").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return None
+    for i, line in enumerate(lines, 1):
+        key, _, rest = line.partition("=")
+        if key.strip() in ("slug", "guid") and rest.strip().strip("\"'") == value:
+            return i
+    return None
 
 
 def guid_of(ep: Episode) -> str:
@@ -193,6 +218,8 @@ def build(
 
 def _build(project: Project, options: BuildOptions, ev: BuildEvents) -> BuildReport:
     from pangocast import pacing as pacing_mod
+
+    sweep_temporary(project.output)  # left by a killed build; we hold the lock
 
     engine_class(options.engine)  # an unknown engine name is the first thing to report
     show = load_show(project)
@@ -283,7 +310,7 @@ def _build(project: Project, options: BuildOptions, ev: BuildEvents) -> BuildRep
         )
         try:
             if failed_keys:
-                raise synth.failed[failed_keys[0]]
+                raise _located(synth.failed[failed_keys[0]], plan, failed_keys[0])
             extra = {
                 "pipeline": PIPELINE_VERSION,
                 "engine": options.engine,
@@ -292,6 +319,7 @@ def _build(project: Project, options: BuildOptions, ev: BuildEvents) -> BuildRep
                 "cover": cover,
                 "show": [show.title, show.author],
                 "sting": _file_hash(project.audio / "sting.wav"),
+                "music": _file_hash(project.audio / "music.wav") if show.music else None,
             }
             fingerprint = plan.fingerprint(extra)
             old = published.get(slug)
@@ -322,6 +350,7 @@ def _build(project: Project, options: BuildOptions, ev: BuildEvents) -> BuildRep
                     cover,
                     sting,
                     warn,
+                    project.audio if show.music else None,
                 )
                 built[slug] = ep
                 er.duration = ep.duration
@@ -346,6 +375,22 @@ def _build(project: Project, options: BuildOptions, ev: BuildEvents) -> BuildRep
         raise BuildError("no episode could be built", hint="see the errors above")
     report.feed = _publish(project.templates, output, show, list(built.values()), cover, previous)
     return report
+
+
+def _located(exc: PangocastError, plan: EpisodePlan, key: str) -> PangocastError:
+    """``exc`` (a segment's failure) pointing at the script line of the turn it belongs to."""
+    if exc.path is not None:
+        return exc
+    lines = (
+        tp.turn.line
+        for tp in plan.all_turns()
+        for s in tp.sentences
+        if s.job is not None and s.job.key == key
+    )
+    line = next(lines, None)
+    located = type(exc)(exc.what, path=plan.episode.source, line=line, hint=exc.hint)
+    located.__cause__ = exc
+    return located
 
 
 def engine_rate(plan: EpisodePlan, cache: SegmentCache) -> int:
@@ -398,6 +443,7 @@ def _assemble_episode(
     cover: str | None,
     sting: Audio,
     warn: Callable[[str], None],
+    music: Path | None = None,
 ) -> BuiltEpisode:
     from pangocast import encode, mastering, shownotes, transcripts
     from pangocast.pacing import Pacing, pause_between
@@ -417,6 +463,8 @@ def _assemble_episode(
         outro=[sting],
         intro_title=plan.meta.title,
     )
+    if music is not None:
+        timeline = _with_music(timeline, music, plan)
     duration = timeline.audio.duration
     meta = plan.meta
     stem = f"{meta.slug}-{fingerprint[:10]}"
@@ -435,14 +483,32 @@ def _assemble_episode(
     try:
         # deliver() masters, encodes, tags and measures the decoded MP3, re-mastering
         # when the encoder moved loudness or peaks out of spec.
-        delivered = mastering.deliver(timeline.audio, tmp, tags, chapters=timeline.chapters)
+        try:
+            delivered = mastering.deliver(timeline.audio, tmp, tags, chapters=timeline.chapters)
+        except AudioError as exc:
+            raise AudioError(
+                f"episode '{meta.slug}' could not be encoded to MP3: {exc.what}",
+                path=plan.episode.source,
+                hint="the published episode is unchanged; check that ffmpeg works"
+                " (pangocast --debug build) and build again",
+            ) from exc
         if not mastering.within_spec(delivered.loudness):
             warn(
                 f"{meta.slug}: loudness {delivered.loudness.integrated_lufs:.1f} LUFS, "
                 f"true peak {delivered.loudness.true_peak_dbtp:.1f} dBTP is out of spec"
             )
-        os.chmod(tmp, 0o644)  # readable by the web server that publishes output/
-        os.replace(tmp, final)
+        _verify_mp3(tmp, duration, meta.slug, plan.episode.source)
+        try:
+            with open(tmp, "rb") as f:
+                os.fsync(f.fileno())  # on disk before the feed can point at it
+            os.chmod(tmp, 0o644)  # readable by the web server that publishes output/
+            os.replace(tmp, final)
+        except OSError as exc:
+            raise BuildError(
+                f"cannot write the episode's MP3: {exc.strerror or exc}",
+                path=final,
+                hint="check free space and permissions of output/",
+            ) from exc
     finally:
         tmp.unlink(missing_ok=True)
     size = final.stat().st_size
@@ -479,9 +545,62 @@ def _assemble_episode(
         engine=plan.turns[0].voice.engine if plan.turns else "",
     )
     html, text = shownotes.render_notes(ep)
-    from dataclasses import replace
 
     return replace(ep, notes_html=html, notes_text=text)
+
+
+def _verify_mp3(path: Path, expected: float, slug: str, source: str | None) -> None:
+    """Decode the encoded MP3 as a player would: it must last the assembled duration.
+
+    Raises:
+        AudioError: the file does not decode, or decodes to another duration (a short,
+            empty or damaged file must never be renamed to where the feed points).
+    """
+    from pangocast.audio import decoded_duration
+
+    hint = "the published episode is unchanged; build again, or report the ffmpeg version"
+    try:
+        got = decoded_duration(path)
+    except AudioError as exc:
+        raise AudioError(
+            f"episode '{slug}': the encoded MP3 does not decode ({exc.what})",
+            path=source,
+            hint=hint,
+        ) from exc
+    if abs(got - expected) > DECODE_TOLERANCE:
+        raise AudioError(
+            f"episode '{slug}': the encoded MP3 plays {got:.2f} s, the assembled audio"
+            f" lasts {expected:.2f} s (truncated or damaged MP3)",
+            path=source,
+            hint=hint,
+        )
+
+
+MUSIC_TAIL = 1.5  # seconds the bed plays on after the intro's last word
+
+
+def _with_music(timeline: Timeline, audio_dir: Path, plan: EpisodePlan) -> Timeline:
+    """The timeline with the music bed ducked under the spoken intro and the outro."""
+    from pangocast.jingles import duck, load_or_make, mix
+
+    audio = timeline.audio
+    rate = audio.rate
+    samples = audio.samples.copy()
+    regions: list[tuple[float, float]] = []
+    if plan.intro is not None and timeline.turns:
+        regions.append((0.0, min(audio.duration, timeline.turns[0].end + MUSIC_TAIL)))
+    plans = plan.all_turns()
+    first_outro = next((i for i, tp in enumerate(plans) if tp.turn.outro or tp is plan.outro), None)
+    if first_outro is not None and first_outro < len(timeline.turns):
+        regions.append((max(0.0, timeline.turns[first_outro].start - 1.0), audio.duration))
+    for start, end in regions:
+        a, b = int(start * rate), int(end * rate)
+        if b - a < rate:
+            continue
+        voice = Audio(samples[a:b], rate)
+        bed = load_or_make(audio_dir, "music", rate=rate, seconds=(b - a) / rate)
+        samples[a:b] = mix(voice, duck(bed, voice)).samples[: b - a]
+    return replace(timeline, audio=Audio(samples, rate))
 
 
 def _cover(project: Project, show: ShowConfig, output: Path) -> str | None:
@@ -500,6 +619,8 @@ def _cover(project: Project, show: ShowConfig, output: Path) -> str | None:
         marker = project.cache / "cover.key"
         if not generated.is_file() or not marker.is_file() or marker.read_text() != key:
             generated.parent.mkdir(parents=True, exist_ok=True)
+            # no marker while the image is rewritten: a build killed meanwhile redraws it
+            marker.unlink(missing_ok=True)
             render_cover(show.title, show.author, generated)
             marker.write_text(key)
         data = generated.read_bytes()
@@ -529,11 +650,16 @@ def _publish(
         else dt.datetime.now(dt.UTC).replace(microsecond=0)
     )
     manifest = Manifest(tuple(episodes), cover=cover, build_date=build_date)
+    # Render everything first: a malformed text fails here, before anything is replaced.
+    feed_bytes = render_feed(show, manifest)
+    manifest = replace(manifest, feed_sha256=hashlib.sha256(feed_bytes).hexdigest())
+    # Pages and manifest may run ahead of the feed (a kill between the renames): they only
+    # reference files already complete, and nothing the old feed uses is removed yet.
     render_site(show, manifest, output, template_dir=templates)
     write_atomic(output / MANIFEST_NAME, manifest_to_text(manifest))
-    feed = write_atomic(output / "feed.xml", render_feed(show, manifest))
+    feed = write_atomic(output / "feed.xml", feed_bytes)  # the commit point
     referenced = [p for e in episodes for p in _files_of(e)] + ([cover] if cover else [])
-    prune_unreferenced(output, referenced)
+    prune_unreferenced(output, referenced, slugs=[e.slug for e in episodes])
     return feed
 
 

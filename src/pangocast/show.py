@@ -98,6 +98,8 @@ class ShowConfig:
     hosts: tuple[Person, ...]
     outro: str | None
     intro: str | None
+    music: bool = True
+    """Play the music bed (``audio/music.*``), ducked, under the spoken intro and outro."""
 
     def with_base_url(self, base_url: str) -> ShowConfig:
         """The same show served from another base URL (e.g. a local preview)."""
@@ -203,4 +205,5 @@ def load_show(project: Project) -> ShowConfig:
         hosts=hosts,
         outro=opt("outro"),
         intro=opt("intro"),
+        music=flag("music", True),
     )
