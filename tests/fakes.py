@@ -64,3 +64,39 @@ class BlockedVoiceToneEngine(FakeToneEngine):
         if voice.id == "blocked":
             raise SynthesisError("voice 'blocked' is not available")
         return super().synthesize(text, voice)
+
+
+class FakeEmptyToneEngine(FakeToneEngine):
+    """Plumbing stand-in that returns no samples for any sentence containing 空白."""
+
+    name = "fake-empty"
+
+    def __init__(self) -> None:
+        super().__init__(empty_on="空白")
+
+
+class FakeTruncatingToneEngine(FakeToneEngine):
+    """Plumbing stand-in that returns 0.01 s of tone per character (far too short for the
+    words: a cut-off stream) for any sentence containing 截断."""
+
+    name = "fake-truncating"
+
+    def synthesize(self, text: str, voice: Voice) -> Audio:
+        audio = super().synthesize(text, voice)
+        if "截断" in text:
+            return Audio(audio.samples[: int(0.01 * len(text) * RATE)], RATE)
+        return audio
+
+
+class FakeRaisingToneEngine(FakeToneEngine):
+    """Plumbing stand-in whose engine raises (an EngineError, as engines must) for any
+    sentence containing 崩溃."""
+
+    name = "fake-raising"
+
+    def synthesize(self, text: str, voice: Voice) -> Audio:
+        from pangocast.errors import EngineError
+
+        if "崩溃" in text:
+            raise EngineError(f"fake engine crashed on {text!r}", hint="stand-in failure")
+        return super().synthesize(text, voice)

@@ -153,3 +153,28 @@ def decode_bytes(data: bytes, rate: int) -> Audio:
         err = proc.stderr.decode("utf-8", "replace").strip().splitlines()
         raise AudioError(f"cannot decode audio: {err[-1] if err else '?'}")
     return Audio(np.frombuffer(proc.stdout, dtype=np.int16).copy(), rate)
+
+
+def decoded_duration(path: Path) -> float:
+    """Seconds of audio ffmpeg decodes from the file at ``path`` (decoded to a null sink,
+    nothing kept in memory): what a player will actually play.
+
+    Raises:
+        AudioError: the file is missing, or ffmpeg cannot open or decode it.
+    """
+    if not path.is_file():
+        raise AudioError("audio file not found", path=path)
+    cmd = [
+        ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-nostats", "-i", str(path),
+        "-map", "0:a:0", "-f", "null", "-", "-progress", "pipe:1",
+    ]  # fmt: skip
+    proc = subprocess.run(cmd, capture_output=True, check=False)
+    times = [
+        line.split("=", 1)[1]
+        for line in proc.stdout.decode("ascii", "replace").splitlines()
+        if line.startswith("out_time_us=")
+    ]
+    if proc.returncode != 0 or not times or not times[-1].strip().isdigit():
+        err = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise AudioError(f"cannot decode audio: {err[-1] if err else '?'}", path=path)
+    return int(times[-1]) / 1e6

@@ -32,7 +32,13 @@ from pangocast.audio import Audio, resample
 from pangocast.cache import SegmentCache
 from pangocast.casting import load_casting, with_fallback
 from pangocast.engines import DEFAULT_ENGINE, engine_class, get_engine
-from pangocast.errors import AudioError, BuildError, PangocastError, ScriptError
+from pangocast.errors import (
+    AudioError,
+    BuildError,
+    EngineError,
+    PangocastError,
+    ScriptError,
+)
 from pangocast.lexicon import load_lexicon
 from pangocast.manifest import (
     MANIFEST_NAME,
@@ -258,7 +264,9 @@ def _build(project: Project, options: BuildOptions, ev: BuildEvents) -> BuildRep
         ev.segment_done(result.seconds if result else 0.0, result is not None)
 
     synth = synthesize_missing(options.engine, jobs, cache, workers=options.jobs, on_done=on_done)
-    failed_voices = {j.voice for j in jobs if j.key in synth.failed}
+    # Only the engine refusing a voice calls for the fallback; a cache that cannot be
+    # written (disk full) would fail with any voice.
+    failed_voices = {j.voice for j in jobs if isinstance(synth.failed.get(j.key), EngineError)}
     if failed_voices and rules.fallback is not None and rules.fallback not in failed_voices:
         # A refused voice (e.g. blocked by the service) is replaced by the fallback voice
         # in the episodes it broke, which are planned and synthesized again.

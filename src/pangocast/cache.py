@@ -20,7 +20,7 @@ from pathlib import Path
 
 from pangocast.audio import Audio
 from pangocast.engines.base import Voice
-from pangocast.errors import AudioError
+from pangocast.errors import AudioError, BuildError
 
 KEY_VERSION = "1"
 
@@ -82,17 +82,31 @@ class SegmentCache:
         return audio
 
     def put(self, key: str, audio: Audio) -> Path:
-        """Store ``audio`` under ``key`` atomically."""
+        """Store ``audio`` under ``key`` atomically.
+
+        The temporary file ends in ``.part``, so one left by a killed process is never
+        listed as an entry; :meth:`prune` removes it.
+
+        Raises:
+            BuildError: the entry cannot be written (disk full, permissions).
+        """
         p = self.path(key)
-        p.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=".tmp-", suffix=".wav")
         try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(audio.to_wav_bytes())
-            os.replace(tmp, p)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+            p.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=".tmp-", suffix=".part")
+            try:
+                with os.fdopen(fd, "wb") as f:
+                    f.write(audio.to_wav_bytes())
+                os.replace(tmp, p)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+        except OSError as exc:
+            raise BuildError(
+                f"cannot write to the segment cache: {exc.strerror or exc}",
+                path=p,
+                hint="check free space and permissions of the .cache/ folder",
+            ) from exc
         return p
 
     def keys(self) -> list[str]:

@@ -34,7 +34,7 @@ from mutagen import MutagenError
 from pangocast.errors import PangocastError
 from pangocast.feed import AUDIO_TYPE, EPISODE_TYPES, FEED_NAME, MAX_DESCRIPTION_BYTES
 from pangocast.feed_ext import ITUNES_NS, PODCAST_NS, PSC_NS
-from pangocast.manifest import MANIFEST_NAME, BuiltEpisode, read_manifest
+from pangocast.manifest import MANIFEST_NAME, BuiltEpisode, is_pending, read_manifest
 from pangocast.show import ShowConfig, podcast_guid_for
 
 Severity = Literal["error", "warning", "info"]
@@ -1038,6 +1038,17 @@ def check_output(
     else:
         if built is None:
             out.append(Finding("warning", MANIFEST_NAME, "no build manifest: durations unchecked"))
+        elif is_pending(built, data):
+            # Killed between the manifest and the feed: the feed (what listeners get) is
+            # the previous build's, complete on its own; the manifest describes the next.
+            out.append(
+                Finding(
+                    "warning",
+                    MANIFEST_NAME,
+                    "the last build stopped before publishing its feed: the feed is the"
+                    " previous build's; run 'pangocast build' to finish",
+                )
+            )
         else:
             manifest = list(built.episodes)
     by_guid = {e.guid: e for e in manifest}

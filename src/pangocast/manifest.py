@@ -1,13 +1,16 @@
 """What a build produced for each episode: the contract between assembly and the
 feed, the site and ``pangocast check``.
 
-``output/manifest.json`` holds one :class:`BuiltEpisode` per episode, written last by a build.
+``output/manifest.json`` holds one :class:`BuiltEpisode` per episode. A build writes it just
+before the feed, with the feed's hash (:attr:`Manifest.feed_sha256`), so a reader can tell a
+manifest whose feed never went live (the build was killed between the two renames).
 All paths are relative to ``output/`` and use forward slashes.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -112,6 +115,11 @@ class Manifest:
     """Show cover art path under output/ (``images/cover-<hash>.png`` or ``.jpg``)."""
     build_date: dt.datetime | None = None
     """When the feed's content last changed (``lastBuildDate``); None = newest episode."""
+    feed_sha256: str | None = None
+    """SHA-256 (hex) of the ``feed.xml`` published with this manifest. The manifest is
+    written just before its feed: when ``feed.xml`` on disk has another hash, the build
+    that wrote this manifest stopped before its feed went live, and the feed still
+    describes the previous build (see :func:`is_pending`)."""
 
 
 def manifest_to_text(manifest: Manifest) -> str:
@@ -119,6 +127,7 @@ def manifest_to_text(manifest: Manifest) -> str:
     data = {
         "cover": manifest.cover,
         "build_date": manifest.build_date.isoformat() if manifest.build_date else None,
+        "feed_sha256": manifest.feed_sha256,
         "episodes": [e.to_json() for e in manifest.episodes],
     }
     return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
@@ -132,7 +141,16 @@ def manifest_from_text(text: str) -> Manifest:
         episodes=tuple(BuiltEpisode.from_json(e) for e in data["episodes"]),
         cover=data.get("cover"),
         build_date=dt.datetime.fromisoformat(bd) if bd else None,
+        feed_sha256=data.get("feed_sha256"),
     )
+
+
+def is_pending(manifest: Manifest, feed: bytes | None) -> bool:
+    """True when ``manifest`` was written for a feed other than ``feed`` (the bytes of
+    ``feed.xml``, None when absent): its build stopped between the two writes."""
+    if manifest.feed_sha256 is None:
+        return False  # written before manifests recorded their feed
+    return feed is None or hashlib.sha256(feed).hexdigest() != manifest.feed_sha256
 
 
 def read_manifest(output: Path) -> Manifest | None:

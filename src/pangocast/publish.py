@@ -26,7 +26,14 @@ def write_atomic(path: Path, data: bytes | str) -> Path:
     Raises:
         BuildError: the file could not be written.
     """
-    raw = data.encode("utf-8") if isinstance(data, str) else data
+    try:
+        raw = data.encode("utf-8") if isinstance(data, str) else data
+    except UnicodeEncodeError as exc:  # a lone surrogate: no UTF-8 file can hold it
+        raise BuildError(
+            f"cannot write file: text holds an invalid character ({exc.reason})",
+            path=path,
+            hint="remove the character from the script or show metadata",
+        ) from exc
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
@@ -90,18 +97,77 @@ def build_lock(root: Path) -> Iterator[Path]:
     raise BuildError("cannot take the build lock", path=lock, hint="remove the lock file")
 
 
-def prune_unreferenced(output: Path, referenced: Iterable[str]) -> list[Path]:
-    """Remove versioned files (and temp leftovers) no published file refers to."""
+def _is_temporary(name: str) -> bool:
+    """A name this package writes before a rename: ``.tmp-*`` or a hidden ``*.part``."""
+    return name.startswith(".tmp-") or (name.startswith(".") and name.endswith(".part"))
+
+
+def sweep_temporary(output: Path) -> list[Path]:
+    """Remove temporary files a killed build left under ``output/``.
+
+    Only call it holding :func:`build_lock`: no other writer of ``output/`` is running then.
+    Temporary names are hidden and never referenced, so until this runs they are clutter,
+    not damage.
+    """
+    removed: list[Path] = []
+    if not output.is_dir():
+        return removed
+    for f in output.rglob(".*"):
+        if f.is_file() and _is_temporary(f.name):
+            with contextlib.suppress(OSError):
+                f.unlink()
+                removed.append(f)
+    return removed
+
+
+def prune_unreferenced(
+    output: Path, referenced: Iterable[str], *, slugs: Iterable[str] | None = None
+) -> list[Path]:
+    """Remove versioned files (and temp leftovers) no published file refers to.
+
+    Call it only after the new feed is in place: until then the old feed still points at
+    the old files. A file that cannot be removed stays (the next build tries again).
+
+    Args:
+        output: the ``output/`` folder.
+        referenced: paths under ``output/`` to keep.
+        slugs: when given, the pages of episodes not in it (``episodes/<slug>/``,
+            ``embed/<slug>.html``, ``oembed/<slug>.json``) are removed too: they would link
+            to pruned audio.
+    """
     keep = {output / r for r in referenced}
     removed: list[Path] = []
+
+    def remove(f: Path) -> None:
+        try:
+            f.unlink(missing_ok=True)
+        except OSError:
+            return
+        removed.append(f)
+
     for d in VERSIONED_DIRS:
         folder = output / d
         if not folder.is_dir():
             continue
         for f in folder.iterdir():
             if f.is_file() and f not in keep:
-                f.unlink(missing_ok=True)
-                removed.append(f)
+                remove(f)
+    if slugs is not None:
+        live = set(slugs)
+        for name, suffix in (("embed", ".html"), ("oembed", ".json")):
+            if (output / name).is_dir():
+                for f in (output / name).iterdir():
+                    if f.is_file() and f.name.endswith(suffix) and f.stem not in live:
+                        remove(f)
+        pages = output / "episodes"
+        if pages.is_dir():
+            for page in pages.iterdir():
+                if page.is_dir() and page.name not in live:
+                    for f in page.iterdir():
+                        if f.is_file():
+                            remove(f)
+                    with contextlib.suppress(OSError):
+                        page.rmdir()
     for tmp in output.rglob(".tmp-*"):
-        tmp.unlink(missing_ok=True)
+        remove(tmp)
     return removed

@@ -58,6 +58,10 @@ REQUIRED = ("title", "slug", "date", "host", "guests")
 KNOWN_KEYS = frozenset(
     {*REQUIRED, "summary", "narrator", "episode", "season", "guid", "episode_type", "speakers"}
 )
+# Characters XML 1.0 cannot carry (C0 controls but tab and line ends, U+FFFE/U+FFFF) and lone
+# surrogates: refused with their line, rather than failing when the feed is written.
+_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
 
 def is_script(text: str) -> bool:
@@ -75,15 +79,35 @@ def read_text(path: Path) -> str:
         raw = path.read_bytes()
     except OSError as exc:
         raise ScriptError(f"cannot read {exc.strerror or exc}", path=path) from exc
+    if raw.startswith(_UTF16_BOMS):
+        raise ScriptError(
+            "file is UTF-16, not UTF-8",
+            path=path,
+            line=1,
+            hint=f"re-save it as UTF-8: iconv -f UTF-16 -t UTF-8 '{path.name}' > utf8.txt",
+        )
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
+        # Refused, not guessed: GB18030 decodes almost any bytes, so a wrong guess would
+        # publish mojibake in the feed. Converting the file once is one command.
         line = raw[: exc.start].count(b"\n") + 1
+        try:
+            raw.decode("gb18030")
+        except UnicodeDecodeError:
+            what = "file is not UTF-8"
+            source = "its encoding"
+        else:
+            what = "file is not UTF-8 (it looks like GBK/GB18030)"
+            source = "GB18030"
         raise ScriptError(
-            "file is not UTF-8",
+            what,
             path=path,
             line=line,
-            hint="re-save it as UTF-8 (e.g. iconv -f GBK -t UTF-8)",
+            hint=(
+                f"re-save it as UTF-8, e.g. iconv -f {source} -t UTF-8 '{path.name}' > utf8.txt"
+                f" and replace the file with utf8.txt"
+            ),
         ) from exc
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
@@ -104,7 +128,16 @@ def parse_script(text: str, path: Path | str = "<script>") -> Episode:
         ScriptError: the header or body is malformed.
     """
     path = Path(path)
-    lines = text.lstrip("\ufeff").split("\n")
+    text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    bad = _FORBIDDEN.search(text)
+    if bad is not None:
+        raise ScriptError(
+            f"the script holds the character U+{ord(bad.group()):04X}, which feeds cannot carry",
+            path=path,
+            line=text.count("\n", 0, bad.start()) + 1,
+            hint="delete it (control characters are often pasted in by accident)",
+        )
+    lines = text.split("\n")
     start = next((i for i, ln in enumerate(lines) if ln.strip()), None)
     if start is None or lines[start].strip() != FENCE:
         raise ScriptError(
@@ -141,6 +174,18 @@ def _parse_meta(header: str, path: Path, first_line: int) -> EpisodeMeta:
         m = re.search(r"at line (\d+)", msg)
         line = first_line + int(m.group(1)) - 1 if m else first_line
         what = re.sub(r"\s*\(at line \d+, column \d+\)", "", msg)
+        header_lines = header.split("\n")
+        bad_line = (
+            header_lines[line - first_line] if 0 <= line - first_line < len(header_lines) else ""
+        )
+        key = bad_line.partition("=")[0].strip()
+        if key == "date":
+            raise ScriptError(
+                f"date '{bad_line.partition('=')[2].strip()}' is not a date",
+                path=path,
+                line=line,
+                hint="write date = YYYY-MM-DD (a real day, e.g. 2019-07-01)",
+            ) from exc
         raise ScriptError(
             f"malformed metadata: {what}",
             path=path,
@@ -157,6 +202,15 @@ def _parse_meta(header: str, path: Path, first_line: int) -> EpisodeMeta:
     def fail(key: str, what: str, hint: str) -> ScriptError:
         return ScriptError(what, path=path, line=line_of(key), hint=hint)
 
+    for key, value in data.items():
+        bad = next((m for v in _strings(value) if (m := _FORBIDDEN.search(v))), None)
+        if bad is not None:  # written as an escape ("\u0007"), which TOML decodes
+            raise fail(
+                key,
+                f"metadata field '{key}' holds the character U+{ord(bad.group()):04X},"
+                " which feeds cannot carry",
+                "delete the escape",
+            )
     for key in REQUIRED:
         if key not in data:
             raise ScriptError(
@@ -256,6 +310,19 @@ def _parse_meta(header: str, path: Path, first_line: int) -> EpisodeMeta:
         episode_type=cast(Literal["full", "trailer", "bonus"], episode_type),
         speakers=speakers,
     )
+
+
+def _strings(value: object) -> Iterable[str]:
+    """Every string in a TOML value (keys of tables included)."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, list):
+        for v in value:
+            yield from _strings(v)
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            yield str(k)
+            yield from _strings(v)
 
 
 def _paragraphs(lines: list[str], start: int) -> Iterable[tuple[int, str]]:
