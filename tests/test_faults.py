@@ -56,6 +56,9 @@ class Published:
     old_items: dict[str, tuple[str, str]]
     old_files: dict[str, bytes]
     new_items: dict[str, tuple[str, str]]
+    """guid -> (enclosure URL, length) of the v2 feed. Only URLs are compared with it: a
+    build that synthesizes a segment again (killed before its cache write) can differ by a
+    few bytes, as espeak-ng's output varies slightly from run to run."""
     new_keys: frozenset[str]
     """Segments v2 synthesizes (not in the v1 cache)."""
     seconds: float
@@ -64,6 +67,10 @@ class Published:
     def copy(self, to: Path) -> Project:
         shutil.copytree(self.base.root, to, symlinks=True)
         return Project(to)
+
+
+def _urls(items: dict[str, tuple[str, str]]) -> dict[str, str]:
+    return {guid: url for guid, (url, _) in items.items()}
 
 
 def _cache_keys(project: Project) -> set[str]:
@@ -142,7 +149,7 @@ def _assert_old_or_new(project: Project, state: Published, *, temporaries_ok: bo
             if not rel.endswith(".html") and rel not in ("manifest.json",):
                 assert files.get(rel) == data, f"{rel} changed while the old feed is live"
         return "old"
-    assert items == state.new_items, "the feed is neither the old nor the new one"
+    assert _urls(items) == _urls(state.new_items), "the feed is neither the old nor the new one"
     return "new"
 
 
@@ -153,7 +160,7 @@ def _finish(project: Project, state: Published, *, loudness: bool = True) -> Non
     report = build(project, ESPEAK)
     assert report.synthesized == len(state.new_keys - cached), "resumes from cached segments"
     assert not report.failed
-    assert feed_items(project.output) == state.new_items
+    assert _urls(feed_items(project.output)) == _urls(state.new_items)
     assert problems(project, loudness=loudness) == []
     assert not (project.root / LOCK_NAME).exists()
     manifest = read_manifest(project.output)
@@ -184,9 +191,10 @@ def test_sigkill_at_random_points_leaves_old_or_new_output_and_resumes(
     outcomes: list[tuple[int, float, str, str, str]] = []
     for i, seed in enumerate(KILL_SEEDS):
         # stratified: seed i draws its delay within the i-th fifth of the build's run time
-        # from interpreter start-up on), so kills spread over synthesis, assembly, publishing
+        # (from interpreter start-up), so kills spread over start-up and synthesis (the first
+        # 0.2 s), assembly and publishing
         rng = random.Random(seed)
-        delay = (0.1 + 0.9 * (i + rng.random()) / len(KILL_SEEDS)) * edit_and_add.seconds
+        delay = (i + rng.random()) / len(KILL_SEEDS) * edit_and_add.seconds
         project = edit_and_add.copy(tmp_path / f"seed-{seed}")
         proc = subprocess.Popen(
             _cli_build(project), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT
@@ -307,7 +315,7 @@ def test_old_files_are_kept_when_pruning_fails_and_removed_next_time(
         m.setattr(os, "unlink", unlink)
         report = build(project, ESPEAK)
     assert not report.failed
-    assert feed_items(project.output) == one_edit.new_items
+    assert _urls(feed_items(project.output)) == _urls(one_edit.new_items)
     assert problems(project) == []
     old_audio = {url.rsplit("/", 1)[1] for url, _ in one_edit.old_items.values()}
     assert old_audio <= {p.name for p in (project.output / "audio").iterdir()}
