@@ -192,7 +192,8 @@ def test_music_bed_plays_under_the_intro_and_can_be_switched_off(show_dir: Path)
     build(project, BuildOptions(engine="espeak", jobs=1))
     with_music = gap_rms(project)
     show = show_dir / "feeds" / "show.toml"
-    show.write_text("music = false\n" + show.read_text(encoding="utf-8"), encoding="utf-8")
+    text = show.read_text(encoding="utf-8").replace("music = true", "music = false")
+    show.write_text(text, encoding="utf-8")
     build(project, BuildOptions(engine="espeak", jobs=1))
     without = gap_rms(project)
     assert with_music > 0.003 > without
