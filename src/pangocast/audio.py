@@ -1,13 +1,15 @@
 """In-memory audio: mono 16-bit PCM as a numpy array plus its sample rate.
 
 Engines return :class:`Audio`; assembly joins them once with numpy and hands the result to
-pydub/ffmpeg for encoding. Intermediates stay 16-bit PCM (pydub reads that without ffprobe).
+ffmpeg for encoding. Intermediates stay 16-bit PCM.
 """
 
 from __future__ import annotations
 
 import io
 import subprocess
+import tempfile
+import threading
 import wave
 from dataclasses import dataclass
 from functools import cache
@@ -105,11 +107,44 @@ def run_ffmpeg_filter(audio: Audio, filters: str, out_rate: int | None = None) -
         "-f", "s16le", "-ar", str(audio.rate), "-ac", "1", "-i", "pipe:0",
         "-af", filters, "-f", "s16le", "-ar", str(rate), "-ac", "1", "pipe:1",
     ]  # fmt: skip
-    proc = subprocess.run(cmd, input=audio.samples.tobytes(), capture_output=True, check=False)
-    if proc.returncode != 0:
-        err = proc.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise AudioError(f"ffmpeg filter '{filters}' failed: {err[-1] if err else '?'}")
-    return Audio(np.frombuffer(proc.stdout, dtype=np.int16).copy(), rate)
+    code, out, err = _through(cmd, audio.samples)
+    if code != 0:
+        lines = err.strip().splitlines()
+        raise AudioError(f"ffmpeg filter '{filters}' failed: {lines[-1] if lines else '?'}")
+    return Audio(np.frombuffer(out, dtype=np.int16, count=len(out) // 2), rate)
+
+
+def _through(cmd: list[str], samples: PCM) -> tuple[int, bytearray, str]:
+    """Run ``cmd`` with ``samples`` on its stdin: exit code, stdout, stderr.
+
+    The samples are written by a thread in one call, without a copy, while this thread
+    reads stdout in large blocks straight into the result (``subprocess.run`` would copy
+    the input and write it 512 bytes per poll, which costs seconds for an episode).
+    Messages go to a temporary file, so no pipe can fill up and block ffmpeg.
+    """
+    pcm = np.ascontiguousarray(samples, dtype="<i2").data.cast("B")
+    with tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err)
+        assert proc.stdin is not None and proc.stdout is not None
+        stdin = proc.stdin
+
+        def feed() -> None:
+            try:
+                with stdin:
+                    stdin.write(pcm)
+            except OSError:
+                pass  # ffmpeg stopped reading: its exit code and message say why
+
+        writer = threading.Thread(target=feed, daemon=True)
+        writer.start()
+        out = bytearray()
+        while block := proc.stdout.read(1 << 20):
+            out += block
+        proc.stdout.close()
+        code = proc.wait()
+        writer.join()
+        err.seek(0)
+        return code, out, err.read().decode("utf-8", "replace")
 
 
 def resample(audio: Audio, rate: int) -> Audio:

@@ -20,9 +20,11 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import os
+from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
@@ -49,10 +51,16 @@ from pangocast.manifest import (
 )
 from pangocast.models import Episode
 from pangocast.plan import DEFAULT_INTRO, EpisodePlan, Planner, TurnPlan, all_jobs
-from pangocast.publish import build_lock, prune_unreferenced, sweep_temporary, write_atomic
+from pangocast.publish import (
+    VERSIONED_DIRS,
+    build_lock,
+    prune_unreferenced,
+    sweep_temporary,
+    write_atomic,
+)
 from pangocast.script import load_script
 from pangocast.show import Project, ShowConfig, load_show
-from pangocast.synth import SegmentJob, SegmentResult, synthesize_missing
+from pangocast.synth import SegmentJob, SegmentResult, default_workers, synthesize_missing
 
 PIPELINE_VERSION = "2"  # bump when assembly/mastering changes the sound of unchanged input
 
@@ -219,10 +227,39 @@ def build(
     """
     ev = events or BuildEvents()
     with build_lock(project.root):
-        return _build(project, options, ev)
+        added = _Added(project.output)
+        try:
+            return _build(project, options, ev, added)
+        except BaseException:
+            added.remove()
+            raise
 
 
-def _build(project: Project, options: BuildOptions, ev: BuildEvents) -> BuildReport:
+class _Added:
+    """Files a build adds to the versioned folders of ``output/`` (audio, transcripts...).
+
+    Episodes are assembled while others are still being synthesized, so a build that
+    fails or is interrupted may already have written some: until the build starts to
+    publish, no feed refers to them, and :meth:`remove` takes them away again.
+    """
+
+    def __init__(self, output: Path) -> None:
+        self.output = output
+        self.before = self._files()
+        self.publishing = False
+
+    def _files(self) -> set[Path]:
+        folders = (self.output / d for d in VERSIONED_DIRS)
+        return {f for d in folders if d.is_dir() for f in d.iterdir() if f.is_file()}
+
+    def remove(self) -> None:
+        """Remove what was added, unless publishing began (the feed may refer to it)."""
+        if not self.publishing:
+            for f in self._files() - self.before:
+                f.unlink(missing_ok=True)
+
+
+def _build(project: Project, options: BuildOptions, ev: BuildEvents, added: _Added) -> BuildReport:
     from pangocast import pacing as pacing_mod
 
     sweep_temporary(project.output)  # left by a killed build; we hold the lock
@@ -257,13 +294,60 @@ def _build(project: Project, options: BuildOptions, ev: BuildEvents) -> BuildRep
 
     report = BuildReport()
     unvoiced: set[str] = set()
+    output = project.output
+    previous = read_manifest(output)
+    published = {e.slug: e for e in previous.episodes} if previous else {}
+    cover = _cover(project, show, output)
+    built: dict[str, BuiltEpisode] = {}
+    made: set[str] = set()  # keys synthesized by this build
+    failed: dict[str, PangocastError] = {}
+    waiting = _Waiting()
+    for i, plan in enumerate(plans):
+        waiting.track(i, {j.key for j in plan.jobs()} & missing)
+
+    def warn(msg: str) -> None:
+        report.warnings.append(msg)
+        ev.warning(msg)
+
+    def finish(i: int) -> None:
+        if not waiting.finish(i):
+            return
+        er = _finish_episode(
+            project, show, plans[i], cache, previous=published.get(plans[i].meta.slug),
+            made=made, missing=missing, failed=failed, engine_name=options.engine,
+            pacing=pacing, number=numbers[plans[i].meta.slug], cover=cover, built=built,
+            events=ev, warn=warn,
+        )  # fmt: skip
+        report.episodes.append(er)
+        if er.status == "failed":
+            if not options.keep_going:
+                assert er.error is not None
+                raise er.error
+        else:
+            report.audio_seconds += er.duration
+
+    # With parallel workers, an episode whose segments are all in is assembled at once
+    # (in this process), while the workers go on with the others: assembly and encoding
+    # overlap synthesis. The longest episodes are synthesized first, so the one assembled
+    # after the last segment (while a core may idle) is the shortest. One worker runs in
+    # this process: nothing could overlap, so the work keeps its plain order.
+    overlap = (options.jobs or default_workers()) > 1 and len(missing) > 1
 
     def on_done(job: SegmentJob, result: SegmentResult | None) -> None:
         if result is not None:
             unvoiced.update(result.unvoiced)
+            made.add(job.key)
+            waiting.done(job.key)
         ev.segment_done(result.seconds if result else 0.0, result is not None)
+        while overlap and waiting.ready:
+            finish(waiting.ready.popleft())
 
-    synth = synthesize_missing(options.engine, jobs, cache, workers=options.jobs, on_done=on_done)
+    order = sorted(range(len(plans)), key=lambda i: -sum(len(j.text) for j in plans[i].jobs()))
+    ordered = [j for i in order for j in plans[i].jobs()] if overlap else jobs
+    synth = synthesize_missing(
+        options.engine, ordered, cache, workers=options.jobs, on_done=on_done
+    )
+    failed.update(synth.failed)
     # Only the engine refusing a voice calls for the fallback; a cache that cannot be
     # written (disk full) would fail with any voice.
     failed_voices = {j.voice for j in jobs if isinstance(synth.failed.get(j.key), EngineError)}
@@ -271,9 +355,7 @@ def _build(project: Project, options: BuildOptions, ev: BuildEvents) -> BuildRep
         # A refused voice (e.g. blocked by the service) is replaced by the fallback voice
         # in the episodes it broke, which are planned and synthesized again.
         names = ", ".join(sorted(v.label() for v in failed_voices))
-        msg = f"voice(s) {names} failed; using fallback voice {rules.fallback.label()}"
-        report.warnings.append(msg)
-        ev.warning(msg)
+        warn(f"voice(s) {names} failed; using fallback voice {rules.fallback.label()}")
         planner = Planner(engine, with_fallback(rules, failed_voices), lexicon)
         for i, plan in enumerate(plans):
             if any(j.key in synth.failed for j in plan.jobs()):
@@ -283,6 +365,7 @@ def _build(project: Project, options: BuildOptions, ev: BuildEvents) -> BuildRep
                     intro_template=show.intro or DEFAULT_INTRO,
                     outro_text=show.outro,
                 )
+                waiting.track(i, {j.key for j in plans[i].jobs() if not cache.has(j.key)})
         retry_jobs = all_jobs(plans)
         missing |= {j.key for j in retry_jobs if not cache.has(j.key)}
         again = synthesize_missing(
@@ -290,90 +373,16 @@ def _build(project: Project, options: BuildOptions, ev: BuildEvents) -> BuildRep
         )
         synth.done.extend(again.done)
         synth.failed = again.failed
+        failed.clear()
+        failed.update(again.failed)
     report.synthesized = len(synth.done)
     report.reused = len(unique_keys) - len(missing)
     if unvoiced:
-        msg = "some text could not be voiced: " + ", ".join(sorted(unvoiced)[:20])
-        report.warnings.append(msg)
-        ev.warning(msg)
-
-    output = project.output
-    previous = read_manifest(output)
-    published = {e.slug: e for e in previous.episodes} if previous else {}
-    cover = _cover(project, show, output)
-    from pangocast.jingles import load_or_make
-
-    built: dict[str, BuiltEpisode] = {}
-    for plan in plans:
-        slug = plan.meta.slug
-        ev.episode_started(slug, plan.meta.title)
-        failed_keys = [j.key for j in plan.jobs() if j.key in synth.failed]
-        keys = {j.key for j in plan.jobs()}
-        er = EpisodeReport(
-            slug,
-            plan.meta.title,
-            "built",
-            synthesized=len(keys & {r.key for r in synth.done}),
-            reused=len(keys - missing),
-        )
-        try:
-            if failed_keys:
-                raise _located(synth.failed[failed_keys[0]], plan, failed_keys[0])
-            extra = {
-                "pipeline": PIPELINE_VERSION,
-                "engine": options.engine,
-                "pacing": pacing.as_dict(),
-                "meta": _meta_key(plan, numbers[slug], guid_of(plan.episode)),
-                "cover": cover,
-                "show": [show.title, show.author],
-                "sting": _file_hash(project.audio / "sting.wav"),
-                "music": _file_hash(project.audio / "music.wav") if show.music else None,
-            }
-            fingerprint = plan.fingerprint(extra)
-            old = published.get(slug)
-            if (
-                old is not None
-                and old.audio.endswith(f"-{fingerprint[:10]}.mp3")
-                and (output / old.audio).is_file()
-            ):
-                built[slug] = old
-                er.status = "unchanged"
-                er.duration = old.duration
-                er.audio = old.audio
-            else:
-                sting = load_or_make(project.audio, "sting", rate=engine_rate(plan, cache))
-
-                def warn(msg: str) -> None:
-                    report.warnings.append(msg)
-                    ev.warning(msg)
-
-                ep = _assemble_episode(
-                    plan,
-                    cache,
-                    output,
-                    show,
-                    pacing,
-                    fingerprint,
-                    numbers[slug],
-                    cover,
-                    sting,
-                    warn,
-                    project.audio if show.music else None,
-                )
-                built[slug] = ep
-                er.duration = ep.duration
-                er.audio = ep.audio
-        except PangocastError as exc:
-            er.status = "failed"
-            er.error = exc
-            report.episodes.append(er)
-            ev.episode_done(er)
-            if not options.keep_going:
-                raise
-            continue
-        report.audio_seconds += er.duration
-        report.episodes.append(er)
-        ev.episode_done(er)
+        warn("some text could not be voiced: " + ", ".join(sorted(unvoiced)[:20]))
+    for i in range(len(plans)):  # all, when nothing was synthesized; else those held back
+        finish(i)
+    rank = {plan.meta.slug: i for i, plan in enumerate(plans)}
+    report.episodes.sort(key=lambda e: rank[e.slug])
 
     # Episodes not rebuilt this time stay published as they were.
     for slug, old in published.items():
@@ -381,8 +390,132 @@ def _build(project: Project, options: BuildOptions, ev: BuildEvents) -> BuildRep
             built[slug] = old
     if not built:
         raise BuildError("no episode could be built", hint="see the errors above")
-    report.feed = _publish(project.templates, output, show, list(built.values()), cover, previous)
+    added.publishing = True
+    report.feed = _publish(
+        project.templates,
+        output,
+        show,
+        list(built.values()),
+        cover,
+        previous,
+        stamp=project.cache / PUBLISHED_STAMP,
+    )
     return report
+
+
+class _Waiting:
+    """Which episodes still wait for segments, and which are ready to assemble."""
+
+    def __init__(self) -> None:
+        self._missing: dict[int, set[str]] = {}
+        self._episodes_of: dict[str, list[int]] = {}
+        self._finished: set[int] = set()
+        self.ready: deque[int] = deque()
+        """Episodes (by index) whose segments are all in, in the order they got ready."""
+
+    def track(self, episode: int, missing: set[str]) -> None:
+        """Episode ``episode`` waits for the segments ``missing`` (again, after a re-plan)."""
+        self._missing[episode] = set(missing)
+        for key in missing:
+            self._episodes_of.setdefault(key, []).append(episode)
+        if not missing:
+            self.ready.append(episode)
+
+    def done(self, key: str) -> None:
+        """Segment ``key`` is in the cache."""
+        for episode in self._episodes_of.pop(key, ()):
+            waiting = self._missing[episode]
+            if key in waiting:
+                waiting.discard(key)
+                if not waiting:
+                    self.ready.append(episode)
+
+    def finish(self, episode: int) -> bool:
+        """Mark ``episode`` finished; False when it already was."""
+        if episode in self._finished:
+            return False
+        self._finished.add(episode)
+        return True
+
+
+def _finish_episode(
+    project: Project,
+    show: ShowConfig,
+    plan: EpisodePlan,
+    cache: SegmentCache,
+    *,
+    previous: BuiltEpisode | None,
+    made: set[str],
+    missing: set[str],
+    failed: dict[str, PangocastError],
+    engine_name: str,
+    pacing: object,
+    number: int,
+    cover: str | None,
+    built: dict[str, BuiltEpisode],
+    events: BuildEvents,
+    warn: Callable[[str], None],
+) -> EpisodeReport:
+    """Publish one episode's files, or keep them as published when its inputs did not
+    change; the report says which, or why it failed (``built`` gets the episode)."""
+    from pangocast.jingles import load_or_make
+    from pangocast.pacing import Pacing
+
+    assert isinstance(pacing, Pacing)
+    slug = plan.meta.slug
+    events.episode_started(slug, plan.meta.title)
+    keys = {j.key for j in plan.jobs()}
+    er = EpisodeReport(
+        slug, plan.meta.title, "built", synthesized=len(keys & made), reused=len(keys - missing)
+    )
+    try:
+        failed_keys = [j.key for j in plan.jobs() if j.key in failed]
+        if failed_keys:
+            raise _located(failed[failed_keys[0]], plan, failed_keys[0])
+        extra = {
+            "pipeline": PIPELINE_VERSION,
+            "engine": engine_name,
+            "pacing": pacing.as_dict(),
+            "meta": _meta_key(plan, number, guid_of(plan.episode)),
+            "cover": cover,
+            "show": [show.title, show.author],
+            "sting": _file_hash(project.audio / "sting.wav"),
+            "music": _file_hash(project.audio / "music.wav") if show.music else None,
+        }
+        fingerprint = plan.fingerprint(extra)
+        output = project.output
+        if (
+            previous is not None
+            and previous.audio.endswith(f"-{fingerprint[:10]}.mp3")
+            and (output / previous.audio).is_file()
+        ):
+            built[slug] = previous
+            er.status = "unchanged"
+            er.duration = previous.duration
+            er.audio = previous.audio
+        else:
+            sting = load_or_make(project.audio, "sting", rate=engine_rate(plan, cache))
+            ep = _assemble_episode(
+                plan,
+                cache,
+                output,
+                show,
+                pacing,
+                fingerprint,
+                number,
+                cover,
+                sting,
+                warn,
+                project.audio if show.music else None,
+            )
+            built[slug] = ep
+            er.duration = ep.duration
+            er.audio = ep.audio
+    except PangocastError as exc:
+        er.status = "failed"
+        er.error = exc
+    events.episode_done(er)
+    return er
 
 
 def _located(exc: PangocastError, plan: EpisodePlan, key: str) -> PangocastError:
@@ -471,6 +604,7 @@ def _assemble_episode(
         outro=[sting],
         intro_title=plan.meta.title,
     )
+    del body, intro_turns, outro_turns  # the joined audio holds every sample now
     if music is not None:
         timeline = _with_music(timeline, music, plan)
     duration = timeline.audio.duration
@@ -505,7 +639,7 @@ def _assemble_episode(
                 f"{meta.slug}: loudness {delivered.loudness.integrated_lufs:.1f} LUFS, "
                 f"true peak {delivered.loudness.true_peak_dbtp:.1f} dBTP is out of spec"
             )
-        _verify_mp3(tmp, duration, meta.slug, plan.episode.source)
+        _verify_mp3(delivered.decoded_seconds, duration, meta.slug, plan.episode.source)
         try:
             with open(tmp, "rb") as f:
                 os.fsync(f.fileno())  # on disk before the feed can point at it
@@ -557,24 +691,15 @@ def _assemble_episode(
     return replace(ep, notes_html=html, notes_text=text)
 
 
-def _verify_mp3(path: Path, expected: float, slug: str, source: str | None) -> None:
-    """Decode the encoded MP3 as a player would: it must last the assembled duration.
+def _verify_mp3(got: float, expected: float, slug: str, source: str | None) -> None:
+    """The encoded MP3, decoded as a player would (by :func:`mastering.deliver`, which
+    measured it), must last the assembled duration: ``got`` seconds vs ``expected``.
 
     Raises:
-        AudioError: the file does not decode, or decodes to another duration (a short,
-            empty or damaged file must never be renamed to where the feed points).
+        AudioError: it decodes to another duration (a short, empty or damaged file must
+            never be renamed to where the feed points).
     """
-    from pangocast.audio import decoded_duration
-
     hint = "the published episode is unchanged; build again, or report the ffmpeg version"
-    try:
-        got = decoded_duration(path)
-    except AudioError as exc:
-        raise AudioError(
-            f"episode '{slug}': the encoded MP3 does not decode ({exc.what})",
-            path=source,
-            hint=hint,
-        ) from exc
     if abs(got - expected) > DECODE_TOLERANCE:
         raise AudioError(
             f"episode '{slug}': the encoded MP3 plays {got:.2f} s, the assembled audio"
@@ -613,8 +738,6 @@ def _with_music(timeline: Timeline, audio_dir: Path, plan: EpisodePlan) -> Timel
 
 def _cover(project: Project, show: ShowConfig, output: Path) -> str | None:
     """Publish the show cover under a content-hashed name; returns its path under output/."""
-    from pangocast.artwork import render_cover
-
     if show.cover:
         src = project.root / show.cover
         if not src.is_file():
@@ -629,6 +752,8 @@ def _cover(project: Project, show: ShowConfig, output: Path) -> str | None:
             generated.parent.mkdir(parents=True, exist_ok=True)
             # no marker while the image is rewritten: a build killed meanwhile redraws it
             marker.unlink(missing_ok=True)
+            from pangocast.artwork import render_cover  # Pillow: only when drawing
+
             render_cover(show.title, show.author, generated)
             marker.write_text(key)
         data = generated.read_bytes()
@@ -639,6 +764,42 @@ def _cover(project: Project, show: ShowConfig, output: Path) -> str | None:
     return rel
 
 
+PUBLISHED_STAMP = "published.json"
+"""Under ``.cache/``: what the last published feed and pages were rendered from (a hash of
+the show metadata, templates and Pangocast version), the feed's hash and the files written;
+a build whose episodes and these inputs are unchanged re-renders nothing."""
+
+
+def _render_inputs(show: ShowConfig, templates: Path) -> str:
+    """Hash of what the feed and pages are made of besides the episodes and the cover."""
+    h = hashlib.sha256()
+    h.update(json.dumps([__version__, asdict(show)], default=str, sort_keys=True).encode())
+    shipped = Path(__file__).resolve().parent / "templates"
+    for folder in (shipped, templates):
+        files = sorted(f for f in folder.rglob("*") if f.is_file()) if folder.is_dir() else []
+        for f in files:
+            h.update(f"{f.relative_to(folder)}\0".encode())
+            h.update(hashlib.sha256(f.read_bytes()).digest())
+    return h.hexdigest()
+
+
+def _still_published(stamp: Path, inputs: str, previous: Manifest, output: Path) -> bool:
+    """True when the feed and pages on disk are the ones rendered from ``inputs`` and the
+    ``previous`` manifest: the same feed, complete (not pending), every page in place."""
+    try:
+        data = json.loads(stamp.read_text(encoding="utf-8"))
+        feed = (output / "feed.xml").read_bytes()
+    except (OSError, ValueError):
+        return False
+    if not isinstance(data, dict) or data.get("inputs") != inputs:
+        return False
+    sha = hashlib.sha256(feed).hexdigest()
+    if sha != data.get("feed_sha256") or sha != previous.feed_sha256:
+        return False
+    pages = data.get("files")
+    return isinstance(pages, list) and all((output / str(f)).is_file() for f in pages)
+
+
 def _publish(
     templates: Path,
     output: Path,
@@ -646,12 +807,26 @@ def _publish(
     episodes: list[BuiltEpisode],
     cover: str | None,
     previous: Manifest | None,
+    *,
+    stamp: Path | None = None,
 ) -> Path:
+    episodes.sort(key=lambda e: (e.date, e.slug), reverse=True)
+    same = previous is not None and previous.cover == cover and list(previous.episodes) == episodes
+    referenced = [p for e in episodes for p in _files_of(e)] + ([cover] if cover else [])
+    inputs = _render_inputs(show, templates)
+    if (
+        same
+        and previous is not None
+        and stamp is not None
+        and _still_published(stamp, inputs, previous, output)
+    ):
+        # Nothing the feed and the pages are made of changed, and they are in place.
+        prune_unreferenced(output, referenced, slugs=[e.slug for e in episodes])
+        return output / "feed.xml"
+
     from pangocast.feed import render_feed
     from pangocast.site import render_site
 
-    episodes.sort(key=lambda e: (e.date, e.slug), reverse=True)
-    same = previous is not None and previous.cover == cover and list(previous.episodes) == episodes
     build_date = (
         previous.build_date
         if same and previous is not None and previous.build_date
@@ -663,10 +838,13 @@ def _publish(
     manifest = replace(manifest, feed_sha256=hashlib.sha256(feed_bytes).hexdigest())
     # Pages and manifest may run ahead of the feed (a kill between the renames): they only
     # reference files already complete, and nothing the old feed uses is removed yet.
-    render_site(show, manifest, output, template_dir=templates)
+    pages = render_site(show, manifest, output, template_dir=templates)
     write_atomic(output / MANIFEST_NAME, manifest_to_text(manifest))
     feed = write_atomic(output / "feed.xml", feed_bytes)  # the commit point
-    referenced = [p for e in episodes for p in _files_of(e)] + ([cover] if cover else [])
+    if stamp is not None:
+        written = [p.relative_to(output).as_posix() for p in pages]
+        record = {"inputs": inputs, "feed_sha256": manifest.feed_sha256, "files": written}
+        write_atomic(stamp, json.dumps(record, indent=1) + "\n")
     prune_unreferenced(output, referenced, slugs=[e.slug for e in episodes])
     return feed
 

@@ -1,8 +1,9 @@
 """MP3 delivery: encode a mastered episode and tag it (ID3v2 text, cover art and chapters).
 
-Encoding goes through pydub with imageio-ffmpeg's ffmpeg (libmp3lame, constant bit rate);
-tags are written afterwards with mutagen, because pydub turns comments into TXXX frames and
-cannot write chapters. The file appears under its final name only once it is complete.
+Encoding runs imageio-ffmpeg's ffmpeg (libmp3lame, constant bit rate), fed the PCM through
+a pipe: no temporary WAV file and no copy of the episode on the way. Tags are written
+afterwards with mutagen (ffmpeg would turn comments into TXXX frames and cannot write
+chapters). The file appears under its final name only once it is complete.
 """
 
 from __future__ import annotations
@@ -11,8 +12,9 @@ import contextlib
 import datetime as dt
 import itertools
 import os
+import subprocess
+import tempfile
 import uuid
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,14 +22,9 @@ from typing import Any
 
 import mutagen.id3
 import mutagen.mp3
+import numpy as np
 from mutagen import MutagenError
 from mutagen.id3 import ID3NoHeaderError
-
-with warnings.catch_warnings():
-    # pydub warns at import when no ffmpeg is on PATH and about its deprecated audioop:
-    # neither matters, the converter is set on each segment (see _segment)
-    warnings.simplefilter("ignore")
-    from pydub import AudioSegment
 
 from pangocast.audio import Audio, ffmpeg_exe, resample
 from pangocast.errors import AudioError
@@ -84,14 +81,42 @@ class Mp3Info:
     """True when the stream declares a constant bit rate."""
 
 
-def _segment(audio: Audio) -> Any:
-    """A pydub segment for ``audio`` that runs imageio-ffmpeg's ffmpeg."""
-    seg = AudioSegment(
-        data=audio.samples.tobytes(), sample_width=2, frame_rate=audio.rate, channels=1
-    )
-    # per instance, not on the class: other code in the process may configure pydub itself
-    seg.converter = ffmpeg_exe()
-    return seg
+def _run_encoder(audio: Audio, out: Path, bitrate: str) -> None:
+    """ffmpeg encoding ``audio`` (fed through stdin) to the MP3 file ``out``.
+
+    ffmpeg's messages go to a temporary file, not a pipe, so a chatty ffmpeg can never
+    block while this process is still writing samples.
+
+    Raises:
+        AudioError: ffmpeg failed (its last message line is in the error).
+    """
+    cmd = [
+        ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y",
+        "-f", "s16le", "-ar", str(audio.rate), "-ac", "1", "-i", "pipe:0",
+        "-acodec", "libmp3lame", "-b:a", bitrate, "-ac", "1", "-ar", str(MP3_RATE),
+        # ffmpeg's own ID3 tag (TSSE "Lavf...") is replaced by write_id3 anyway
+        "-id3v2_version", "0", "-f", "mp3", str(out),
+    ]  # fmt: skip
+    pcm = np.ascontiguousarray(audio.samples, dtype="<i2").data.cast("B")
+    with tempfile.TemporaryFile() as err:
+        try:
+            proc = subprocess.Popen(
+                cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=err
+            )
+        except OSError as exc:
+            raise AudioError(f"MP3 encoding failed: cannot run ffmpeg: {exc}") from exc
+        assert proc.stdin is not None
+        try:
+            with proc.stdin:
+                proc.stdin.write(pcm)
+        except BrokenPipeError:
+            pass  # ffmpeg stopped reading: it exited, and says why below
+        finally:
+            code = proc.wait()
+        if code != 0:
+            err.seek(0)
+            text = err.read().decode("utf-8", "replace")
+            raise AudioError(f"MP3 encoding failed: {_last_line(text)}")
 
 
 def _last_line(text: str) -> str:
@@ -141,16 +166,9 @@ def encode_mp3(
         raise AudioError(f"cannot write the MP3: {exc}", path=path) from exc
     try:
         try:
-            _segment(audio).export(
-                str(tmp),
-                format="mp3",
-                codec="libmp3lame",
-                bitrate=bitrate,
-                # ffmpeg's own ID3 tag (TSSE "Lavf...") is replaced by write_id3 anyway
-                parameters=["-ac", "1", "-ar", str(MP3_RATE), "-id3v2_version", "0"],
-            )
-        except Exception as exc:  # pydub raises CouldntEncodeError or OSError
-            raise AudioError(f"MP3 encoding failed: {_last_line(str(exc))}", path=path) from exc
+            _run_encoder(audio, tmp, bitrate)
+        except AudioError as exc:
+            raise AudioError(exc.what, path=path) from exc
         write_id3(tmp, tags, chapters, duration=audio.duration)
         os.replace(tmp, path)
         return path.stat().st_size

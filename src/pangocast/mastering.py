@@ -4,26 +4,38 @@ Mastering follows Apple's delivery spec for podcasts: -16 LUFS integrated (ITU-R
 measured with pyloudnorm) and a true peak at or below -1 dBTP. The true-peak limiter and the
 true-peak meter share one 4x oversampling interpolator (BS.1770-4 Annex 2), written with numpy
 so the result is deterministic and needs no extra ffmpeg pass.
+
+A whole episode is never held as floating point: :func:`deliver` keeps the episode as 16-bit
+PCM and works through it in chunks of 1.5 s (loudness, peaks and gains are computed chunk by
+chunk; the limiter's gain is kept only where it is not 1), and measures the encoded MP3 as
+ffmpeg decodes it, chunk by chunk. An hour of audio costs two 16-bit copies (317 MB each),
+not the dozen float64 arrays (1.3 GB each) of a whole-signal computation.
 """
 
 from __future__ import annotations
 
+import io
 import math
-from collections.abc import Sequence
+import subprocess
+import tempfile
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import numpy.typing as npt
 import scipy.signal  # type: ignore[import-untyped, unused-ignore]
 from pyloudnorm.iirfilter import IIRfilter
 
-from pangocast.audio import Audio, decode_file, resample
+from pangocast.audio import PCM, Audio, decode_file, ffmpeg_exe, resample
 from pangocast.encode import Id3Tags, encode_mp3
+from pangocast.errors import AudioError
 from pangocast.manifest import Chapter
 
 FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
 
 MASTER_RATE = 44100
 """Sample rate of mastered episodes: the safe rate for MP3 podcasts."""
@@ -36,6 +48,9 @@ _OVERSAMPLE = 4
 _HALF_TAPS = 8  # interpolator taps on each side of the point (16 per phase)
 _LIMITER_RADIUS = 0.010  # s; gain changes are spread over +-10 ms around a peak
 _CHUNK = 1 << 18  # candidate samples interpolated at once (bounds memory)
+_HOPS_PER_CHUNK = 15  # chunked processing: 15 gating hops (1.5 s) at a time
+_DENSE = 20  # interpolate a whole span once more than 1 position in 20 is a candidate
+_WARM_UP = 0.2  # s of signal before a span that K-weighting it from rest needs (see _render)
 _MAX_PASSES = 3  # encodes deliver() tries before reporting what it got
 # What MP3 encoding does to loudness, by bit rate, as first guesses for deliver(): the
 # loudness it loses (LU) and the true-peak overshoot to keep free below the limit (dB).
@@ -120,43 +135,76 @@ def _box(a: FloatArray, radius: int) -> FloatArray:
     return (csum[width:] - csum[:-width]) / width
 
 
-def _peak_envelope(x: FloatArray, threshold: float) -> FloatArray:
-    """Per-sample true-peak envelope: ``max(|x[n]|, |x(n + k/4)|)`` for k = 1..3.
+@cache
+def _bound() -> float:
+    """An interpolated value is at most this many times the largest sample under the filter."""
+    return float(np.abs(_kernels()).sum(axis=1).max())
 
-    Only samples whose neighbourhood could overshoot ``threshold`` are interpolated: an
-    interpolated value is at most ``sum(|h|)`` times the largest sample under the filter,
-    so the others provably stay at or below it and keep ``|x[n]|``.
+
+_TAPS = np.arange(-_HALF_TAPS + 1, _HALF_TAPS + 1)
+"""Offsets of the samples the interpolators after position ``p`` read: ``p - 7 .. p + 8``."""
+
+
+def _interpolated(buf: FloatArray, lo: int, hi: int) -> FloatArray:
+    """``max_k |x(p + k/4)|`` for every position ``p`` in ``[lo, hi)`` of ``buf`` (whose
+    ``buf[p - 7 : p + 9]`` must lie inside ``buf``), by three whole-span convolutions
+    (faster than gathering windows once 1 position in ~20 needs interpolating)."""
+    out = np.zeros(hi - lo)
+    span = buf[lo - _HALF_TAPS + 1 : hi + _HALF_TAPS]
+    for h in _kernels():
+        np.maximum(out, np.abs(np.convolve(span, h[::-1], "valid")), out=out)
+    return out
+
+
+def _envelope(buf: FloatArray, lo: int, hi: int, threshold: float) -> FloatArray:
+    """Per-position true-peak envelope over ``[lo, hi)`` of ``buf``: ``max(|x[p]|,
+    |x(p + k/4)|)`` for k = 1..3, where ``buf[p - 7 : p + 9]`` lies inside ``buf``.
+
+    Exact wherever the envelope can exceed ``threshold``: only positions with a sample above
+    ``threshold / bound`` within reach of their interpolators are interpolated (an
+    interpolated value is at most :func:`_bound` times the largest sample under the
+    filter); the others keep ``|x[p]|``, which like their true envelope stays at or below
+    ``threshold``.
     """
-    env = np.abs(x)
-    if len(x) == 0:
+    env = np.abs(buf[lo:hi])
+    if hi <= lo:
         return env
-    kernels = _kernels()
-    bound = float(np.abs(kernels).sum(axis=1).max())
-    # taps cover x[n-7] .. x[n+8]: a sample can overshoot only if one within 8 samples
-    # is above threshold / bound; widening that mask by shifts is cheaper than a window max
-    hot = env > threshold / bound
-    near = hot.copy()
-    for shift in range(1, _HALF_TAPS + 1):
-        near[:-shift] |= hot[shift:]
-        near[shift:] |= hot[:-shift]
-    candidates = np.flatnonzero(near)
-    if len(candidates) == 0:
+    hot = np.abs(buf[lo - _HALF_TAPS + 1 : hi + _HALF_TAPS]) > threshold / _bound()
+    if not hot.any():
         return env
-    if len(candidates) > len(x) // 32:
-        # dense: whole-signal convolutions (~0.02 us a sample for all three phases) beat
-        # gathering windows (~0.4 us a candidate) once 1 sample in ~20 is a candidate
-        for h in kernels:
-            full = np.convolve(x, h[::-1])  # full[n + 8] = sum_k h[k] * x[n - 7 + k]
-            np.maximum(env, np.abs(full[_HALF_TAPS : _HALF_TAPS + len(x)]), out=env)
+    counts = np.concatenate([[0], np.cumsum(hot)])
+    width = 2 * _HALF_TAPS  # the 16 samples under the interpolators of one position
+    near = np.flatnonzero(counts[width:] > counts[:-width])
+    if len(near) * _DENSE > hi - lo:
+        np.maximum(env, _interpolated(buf, lo, hi), out=env)
         return env
-    padded = np.concatenate([np.zeros(_HALF_TAPS), x, np.zeros(_HALF_TAPS)])
-    taps = np.arange(-_HALF_TAPS + 1, _HALF_TAPS + 1) + _HALF_TAPS
-    for lo in range(0, len(candidates), _CHUNK):
-        idx = candidates[lo : lo + _CHUNK]
-        windows = padded[idx[:, None] + taps[None, :]]
-        inter = np.abs(windows @ kernels.T).max(axis=1)
-        env[idx] = np.maximum(env[idx], inter)
+    kernels = _kernels().T
+    for start in range(0, len(near), _CHUNK):
+        idx = near[start : start + _CHUNK]
+        windows = buf[(idx + lo)[:, None] + _TAPS[None, :]]
+        env[idx] = np.maximum(env[idx], np.abs(windows @ kernels).max(axis=1))
     return env
+
+
+def _padded(x: FloatArray) -> FloatArray:
+    """``x`` with the zeros its first and last interpolators read (positions start at 8)."""
+    return np.concatenate([np.zeros(_HALF_TAPS), x, np.zeros(_HALF_TAPS)])
+
+
+def _peak_envelope(x: FloatArray, threshold: float) -> FloatArray:
+    """:func:`_envelope` of a whole signal (zero outside it): exact wherever it can exceed
+    ``threshold``."""
+    return _envelope(_padded(x), _HALF_TAPS, _HALF_TAPS + len(x), threshold)
+
+
+def _span_peak(buf: FloatArray, lo: int, hi: int) -> float:
+    """The true peak over positions ``[lo, hi)`` of ``buf`` (0.0 for an empty span)."""
+    if hi <= lo:
+        return 0.0
+    sample_peak = float(np.abs(buf[lo:hi]).max())
+    if sample_peak == 0.0:
+        return 0.0
+    return float(_envelope(buf, lo, hi, sample_peak).max())
 
 
 def _true_peak(x: FloatArray) -> float:
@@ -165,7 +213,12 @@ def _true_peak(x: FloatArray) -> float:
     sample_peak = float(np.abs(x).max())
     if sample_peak == 0.0:
         return 0.0
-    return float(_peak_envelope(x, sample_peak).max())
+    # span by span: a span only interpolates what could beat the peak found so far
+    buf, peak, step = _padded(x), sample_peak, _CHUNK
+    for lo in range(_HALF_TAPS, _HALF_TAPS + len(x), step):
+        hi = min(lo + step, _HALF_TAPS + len(x))
+        peak = max(peak, float(_envelope(buf, lo, hi, peak).max()))
+    return peak
 
 
 @cache
@@ -189,27 +242,43 @@ def _gated(weighted: FloatArray, rate: int) -> float:
     """BS.1770 gated loudness of a K-weighted signal (400 ms blocks, 75 % overlap,
     -70 LUFS absolute and -10 LU relative gates), block for block as pyloudnorm computes
     it, with the block sums taken from one running sum instead of a Python loop."""
-    block = _BLOCK * rate
     count = round((len(weighted) / rate - _BLOCK) / (_BLOCK * 0.25)) + 1
     if count < 1:
         return -math.inf
-    hop = _BLOCK * 0.25 * rate
-    if hop.is_integer():
+    h = _hop(rate)
+    if h is not None:
         # blocks are four 100 ms hops: sum each hop once (one pass, no running sum over
         # the whole episode), the last one possibly partial as pyloudnorm's last block is
-        h = int(hop)
         full = len(weighted) // h
         sq = weighted * weighted
         hops = sq[: full * h].reshape(full, h).sum(axis=1)
-        hops = np.concatenate([hops, [sq[full * h :].sum()], np.zeros(max(0, count + 3 - full))])
-        four = np.concatenate([[0.0], np.cumsum(hops)])
-        z = (four[4 : count + 4] - four[:count]) / block
-    else:
-        j = np.arange(count)
-        lo = (_BLOCK * (j * 0.25) * rate).astype(np.int64)
-        hi = np.minimum((_BLOCK * (j * 0.25 + 1) * rate).astype(np.int64), len(weighted))
-        energy = np.concatenate([[0.0], np.cumsum(weighted * weighted)])
-        z = (energy[hi] - energy[lo]) / block
+        return _gated_hops(hops, float(sq[full * h :].sum()), len(weighted), rate)
+    j = np.arange(count)
+    lo = (_BLOCK * (j * 0.25) * rate).astype(np.int64)
+    hi = np.minimum((_BLOCK * (j * 0.25 + 1) * rate).astype(np.int64), len(weighted))
+    energy = np.concatenate([[0.0], np.cumsum(weighted * weighted)])
+    return _gate((energy[hi] - energy[lo]) / (_BLOCK * rate))
+
+
+def _hop(rate: int) -> int | None:
+    """Samples in one 100 ms gating hop, None when that is not a whole number."""
+    hop = _BLOCK * 0.25 * rate
+    return int(hop) if hop.is_integer() else None
+
+
+def _gated_hops(hops: FloatArray, rest: float, n: int, rate: int) -> float:
+    """:func:`_gated` from the K-weighted energy of each complete 100 ms hop of an
+    ``n``-sample signal (``hops``) and of its incomplete last hop (``rest``)."""
+    count = round((n / rate - _BLOCK) / (_BLOCK * 0.25)) + 1
+    if count < 1:
+        return -math.inf
+    hops = np.concatenate([hops, [rest], np.zeros(max(0, count + 3 - len(hops)))])
+    four = np.concatenate([[0.0], np.cumsum(hops)])
+    return _gate((four[4 : count + 4] - four[:count]) / (_BLOCK * rate))
+
+
+def _gate(z: FloatArray) -> float:
+    """Integrated loudness from the mean squares of the 400 ms blocks, gated."""
     with np.errstate(divide="ignore"):
         level = -0.691 + 10 * np.log10(z)
     z_abs = z[level >= SILENT_LUFS]
@@ -254,12 +323,151 @@ def measure_file(path: Path, rate: int = MASTER_RATE) -> Loudness:
     """:func:`measure` of an encoded file as a player decodes it (at ``rate`` Hz).
 
     Measuring the decoded MP3 matters: the encoder's filtering can raise the true peak by
-    a few tenths of a dB over the PCM that went in.
+    a few tenths of a dB over the PCM that went in. The decoded audio is measured as it
+    streams out of ffmpeg, never held whole.
 
     Raises:
         AudioError: the file is missing or undecodable.
     """
-    return measure(decode_file(path, rate))
+    return _measure_decoded(path, rate)[0]
+
+
+class _Meter:
+    """:func:`measure` of 16-bit PCM fed in order, piece by piece, in O(piece) memory.
+
+    K-weighting carries its filter state from piece to piece, the energy of each 100 ms
+    hop is summed as it completes, and the true peak of each position is taken once the 8
+    samples after it have arrived. Pieces of whole hops give exactly :func:`measure`'s
+    figures. Only for rates with a whole number of samples per hop.
+    """
+
+    def __init__(self, rate: int, *, peak: bool = True) -> None:
+        hop = _hop(rate)
+        if hop is None:
+            raise ValueError(f"no whole number of samples per gating hop at {rate} Hz")
+        self.rate = rate
+        self.hop = hop
+        self.n = 0
+        """Samples fed so far."""
+        self._peak_wanted = peak
+        self._zi = np.zeros((len(_k_sections(rate)), 2))
+        self._hops: list[FloatArray] = []
+        self._carry = np.zeros(0)  # squared K-weighted samples of the unfinished hop
+        self._head = np.zeros(0)  # the first samples, for clips shorter than a block
+        self._tail = np.zeros(2 * _HALF_TAPS - 1)  # the 15 samples before the next piece
+        self._peak = 0.0
+
+    @property
+    def chunk(self) -> int:
+        """A good piece size: whole hops, 1.5 s."""
+        return _chunk(self.rate)
+
+    def feed(self, pcm: PCM) -> None:
+        """The next samples."""
+        if len(pcm) == 0:
+            return
+        x = pcm.astype(np.float64) / 32768.0
+        block = int(_BLOCK * self.rate) + 1
+        if len(self._head) < block:
+            self._head = np.concatenate([self._head, x[: block - len(self._head)]])
+        w, self._zi = scipy.signal.sosfilt(_k_sections(self.rate), x, zi=self._zi)
+        sq = w * w
+        if len(self._carry):
+            sq = np.concatenate([self._carry, sq])
+        full = len(sq) // self.hop
+        if full:
+            self._hops.append(sq[: full * self.hop].reshape(full, self.hop).sum(axis=1))
+        self._carry = sq[full * self.hop :]
+        if self._peak_wanted:
+            buf = np.concatenate([self._tail, x])
+            self._tail = buf[-len(self._tail) :]
+            self._take_peak(buf)
+        self.n += len(x)
+
+    def _take_peak(self, buf: FloatArray) -> None:
+        """Positions of ``buf`` (the 15 samples before sample ``self.n``, then new ones)
+        whose interpolators' 16 samples are all in it; never those before the start."""
+        lo = _HALF_TAPS - 1 + max(0, _HALF_TAPS - self.n)
+        hi = len(buf) - _HALF_TAPS
+        if hi > lo:
+            sample_peak = float(np.abs(buf[lo:hi]).max())
+            threshold = max(self._peak, sample_peak)
+            if threshold > 0.0:
+                self._peak = max(threshold, float(_envelope(buf, lo, hi, threshold).max()))
+
+    def result(self) -> Loudness:
+        """Loudness and true peak of everything fed."""
+        if self._peak_wanted:
+            self._take_peak(np.concatenate([self._tail, np.zeros(_HALF_TAPS)]))
+            self._peak_wanted = False  # the last positions are in: result() is repeatable
+        peak = _db(self._peak)
+        if self.n <= int(_BLOCK * self.rate):
+            return Loudness(_integrated(self._head[: self.n], self.rate), peak)
+        return Loudness(_gated_hops(*self.hop_energies(), self.n, self.rate), peak)
+
+    def hop_energies(self) -> tuple[FloatArray, float]:
+        """K-weighted energy of each complete hop, and of the unfinished last one."""
+        hops = np.concatenate(self._hops) if self._hops else np.zeros(0)
+        return hops, float(self._carry.sum())
+
+
+def _decoded_pieces(path: Path, rate: int, piece: int) -> Iterator[PCM]:
+    """The file at ``path`` decoded by ffmpeg to mono 16-bit PCM at ``rate``, ``piece``
+    samples at a time (the last piece shorter).
+
+    Raises:
+        AudioError: the file is missing, or ffmpeg cannot decode it (raised at the end).
+    """
+    if not path.is_file():
+        raise AudioError("audio file not found", path=path)
+    cmd = [
+        ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-nostdin", "-i", str(path),
+        "-f", "s16le", "-ar", str(rate), "-ac", "1", "pipe:1",
+    ]  # fmt: skip
+    with tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err)
+        stdout = cast(io.BufferedReader, proc.stdout)
+        finished = False
+        try:
+            buf = bytearray(2 * piece)
+            view = memoryview(buf)
+            while True:
+                got = 0
+                while got < len(buf):
+                    n = stdout.readinto(view[got:])
+                    if not n:
+                        break
+                    got += n
+                if got >= 2:
+                    yield np.frombuffer(buf, dtype=np.int16, count=got // 2)
+                if got < len(buf):
+                    finished = True
+                    break
+        finally:
+            if not finished:
+                proc.kill()  # the consumer stopped early, or failed
+            stdout.close()
+            code = proc.wait()
+        if code != 0:
+            err.seek(0)
+            lines = err.read().decode("utf-8", "replace").strip().splitlines()
+            raise AudioError(f"cannot decode audio: {lines[-1] if lines else '?'}", path=path)
+
+
+def _measure_decoded(path: Path, rate: int) -> tuple[Loudness, int]:
+    """Loudness of the file at ``path`` as decoded at ``rate``, and how many samples the
+    decoder gave (what a player plays), measured as ffmpeg streams it out.
+
+    Raises:
+        AudioError: the file is missing or undecodable.
+    """
+    if _hop(rate) is None:
+        audio = decode_file(path, rate)
+        return measure(audio), len(audio.samples)
+    meter = _Meter(rate)
+    for pcm in _decoded_pieces(path, rate, meter.chunk):
+        meter.feed(pcm)
+    return meter.result(), meter.n
 
 
 def _limiter_gain(x: FloatArray, rate: int, ceiling: float) -> FloatArray | None:
@@ -277,19 +485,37 @@ def _limiter_gain(x: FloatArray, rate: int, ceiling: float) -> FloatArray | None
     over = np.flatnonzero(env > ceiling)
     if len(over) == 0:
         return None
+    gain = np.ones(len(x))
+    for lo, hi, keep in _regions(over, len(x), rate):
+        gain[lo:keep] = _region_gain(env[lo:hi], rate, ceiling)[: keep - lo]
+    return gain
+
+
+def _regions(over: IntArray, n: int, rate: int) -> list[tuple[int, int, int]]:
+    """The stretches ``[lo, hi)`` of an ``n``-sample signal the limiter works on, in order,
+    given the (sorted) positions ``over`` the ceiling: peaks closer than two reaches share
+    one stretch, processed in one piece. Neighbours may share one sample, where the later
+    one's gain holds: a stretch's gain is kept on ``[lo, keep)`` only."""
     half = max(1, round(_LIMITER_RADIUS * rate / 2))
     reach = 4 * half  # how far a peak's gain reduction extends either way
-    # peaks closer than two reaches share one region, processed in one piece
     breaks = np.flatnonzero(np.diff(over) > 2 * reach + 1)
-    firsts = np.concatenate([over[:1], over[breaks + 1]])
-    lasts = np.concatenate([over[breaks], over[-1:]])
-    gain = np.ones(len(x))
-    for first, last in zip(firsts.tolist(), lasts.tolist(), strict=True):
-        lo, hi = max(0, first - reach - 1), min(len(x), last + reach + 2)
-        needed = np.minimum(1.0, ceiling / np.maximum(env[lo:hi], 1e-12))
-        smooth = _box(_box(_sliding_min(needed, 2 * half), half), half)
-        gain[lo:hi] = np.minimum(smooth, needed)
-    return gain
+    firsts = np.concatenate([over[:1], over[breaks + 1]]).tolist()
+    lasts = np.concatenate([over[breaks], over[-1:]]).tolist()
+    spans = [
+        (max(0, f - reach - 1), min(n, last + reach + 2))
+        for f, last in zip(firsts, lasts, strict=True)
+    ]
+    nexts = [lo for lo, _ in spans[1:]] + [n]
+    return [(lo, hi, min(hi, nxt)) for (lo, hi), nxt in zip(spans, nexts, strict=True)]
+
+
+def _region_gain(env: FloatArray, rate: int, ceiling: float) -> FloatArray:
+    """The limiter's gain over one stretch, from its true-peak envelope (see
+    :func:`_limiter_gain`)."""
+    half = max(1, round(_LIMITER_RADIUS * rate / 2))
+    needed = np.minimum(1.0, ceiling / np.maximum(env, 1e-12))
+    smooth = _box(_box(_sliding_min(needed, 2 * half), half), half)
+    return np.minimum(smooth, needed)
 
 
 def _limit(x: FloatArray, rate: int, ceiling: float) -> FloatArray:
@@ -399,45 +625,173 @@ def master(
 
 @dataclass(frozen=True)
 class _Prepared:
-    """What every mastering pass over one episode shares."""
+    """What every mastering pass over one episode shares: the episode as 16-bit PCM at
+    44.1 kHz, the K-weighted energy of each of its 100 ms gating hops, and its loudness."""
 
-    x: FloatArray
+    pcm: PCM
     rate: int
-    weighted: FloatArray
+    hops: FloatArray
+    rest: float
+    """K-weighted energy of the unfinished last hop."""
     loudness: float
 
 
+def _hop_energies(weighted: FloatArray, hop: int) -> tuple[FloatArray, float]:
+    full = len(weighted) // hop
+    sq = weighted * weighted
+    return sq[: full * hop].reshape(full, hop).sum(axis=1), float(sq[full * hop :].sum())
+
+
 def _prepare(audio: Audio) -> _Prepared | None:
-    """The episode at 44.1 kHz, K-weighted and measured; None when it is silent."""
+    """The episode at 44.1 kHz, K-weighted and measured chunk by chunk; None when silent."""
     audio = resample(audio, MASTER_RATE)
-    x = audio.to_float()
-    if len(x) == 0 or not np.any(x):
+    pcm, rate = audio.samples, audio.rate
+    hop = _hop(rate)
+    assert hop is not None  # 4410 samples at MASTER_RATE
+    if len(pcm) == 0 or not pcm.any():
         return None
-    weighted = _k_weighted(_padded_short(x, audio.rate), audio.rate)
-    loudness = _gated(weighted, audio.rate)
+    if len(pcm) <= int(_BLOCK * rate):
+        # shorter than one gating block: measured repeated (see _padded_short)
+        x = audio.to_float()
+        weighted = _k_weighted(_padded_short(x, rate), rate)
+        loudness = _gated(weighted, rate)
+        hops, rest = _hop_energies(weighted[: len(x)], hop)
+    else:
+        meter = _Meter(rate, peak=False)
+        for lo in range(0, len(pcm), meter.chunk):
+            meter.feed(pcm[lo : lo + meter.chunk])
+        hops, rest = meter.hop_energies()
+        loudness = _gated_hops(hops, rest, len(pcm), rate)
     if loudness <= SILENT_LUFS:
         return None
-    return _Prepared(x, audio.rate, weighted[: len(x)], loudness)
+    return _Prepared(pcm, rate, hops, rest, loudness)
+
+
+def _chunk(rate: int) -> int:
+    """Samples processed at once: whole gating hops, 1.5 s."""
+    return round(_BLOCK * 0.25 * rate) * _HOPS_PER_CHUNK
+
+
+def _scaled(pcm: PCM, lo: int, hi: int, gain: float) -> FloatArray:
+    """Samples ``[lo, hi)`` of ``pcm`` as floats times ``gain``, zero outside the signal."""
+    a, b = max(0, lo), min(len(pcm), hi)
+    x = pcm[a:b].astype(np.float64) / 32768.0 * gain
+    if a > lo or b < hi:
+        x = np.concatenate([np.zeros(a - lo), x, np.zeros(hi - b)])
+    return x
+
+
+_Gains = list[tuple[int, FloatArray]]
+"""The limiter's gain where it is not 1: (first sample, gains), in order, not overlapping."""
+
+
+class _Peaks:
+    """The positions of the prepared episode whose true-peak envelope reaches within
+    :data:`_PEAK_MARGIN_DB` of a ceiling at a gain, and their envelope: found in one pass
+    over the episode, they serve every round of :func:`_render` (whose gains differ by
+    tenths of a dB), which then only works near the peaks."""
+
+    def __init__(self, p: _Prepared, gain: float, ceiling: float) -> None:
+        self.top_gain = gain * _gain(_PEAK_MARGIN_DB)
+        """The highest gain the positions are complete for."""
+        threshold = ceiling / self.top_gain
+        n, step, pad = len(p.pcm), _chunk(p.rate), _HALF_TAPS
+        where: list[IntArray] = []
+        values: list[FloatArray] = []
+        for lo in range(0, n, step):
+            hi = min(n, lo + step)
+            env = _envelope(_scaled(p.pcm, lo - pad, hi + pad, 1.0), pad, pad + hi - lo, threshold)
+            near = np.flatnonzero(env > threshold)
+            where.append(near + lo)
+            values.append(env[near])
+        self.where = np.concatenate(where) if where else np.zeros(0, dtype=np.int64)
+        self.env = np.concatenate(values) if values else np.zeros(0)
+
+    def over(self, gain: float, ceiling: float) -> IntArray:
+        """Positions over ``ceiling`` at ``gain`` (at most :attr:`top_gain`)."""
+        assert gain <= self.top_gain
+        return self.where[self.env * gain > ceiling]
+
+
+_PEAK_MARGIN_DB = 2.0
+
+
+def _limiter_gains(p: _Prepared, gain: float, ceiling: float, peaks: _Peaks) -> _Gains:
+    """:func:`_limiter_gain` of the prepared episode times ``gain``, kept only where it is
+    not 1 (``peaks`` tells where the episode comes near the ceiling)."""
+    n, pad = len(p.pcm), _HALF_TAPS
+    over = peaks.over(gain, ceiling)
+    if len(over) == 0:
+        return []
+    gains: _Gains = []
+    for lo, hi, keep in _regions(over, n, p.rate):
+        env = _envelope(_scaled(p.pcm, lo - pad, hi + pad, gain), pad, pad + hi - lo, ceiling)
+        gains.append((lo, _region_gain(env, p.rate, ceiling)[: keep - lo]))
+    return gains
+
+
+def _limited_loudness(p: _Prepared, gain: float, gains: _Gains) -> float:
+    """Loudness of the prepared episode times ``gain`` and the limiter's ``gains``.
+
+    K-weighting is linear and the limiter's gain moves slowly (over ~20 ms) next to the
+    filters' responses, so K(x * gain) ~= K(x) * gain (measured: within 0.01 LU of
+    filtering each limited signal): the hop energies change only where the limiter acts,
+    by K(x)^2 (gain^2 - 1), with K(x) there filtered from rest 0.2 s earlier (the filters
+    forget their state within ~0.1 s).
+    """
+    hop = _hop(p.rate)
+    assert hop is not None
+    hops, rest = p.hops.copy(), p.rest
+    warm = round(_WARM_UP * p.rate)
+    for lo, g in gains:
+        hi = lo + len(g)
+        start = max(0, lo - warm)
+        w = _k_weighted(p.pcm[start:hi].astype(np.float64) / 32768.0, p.rate)[lo - start :]
+        delta = np.bincount(np.arange(lo, hi) // hop - lo // hop, weights=w * w * (g * g - 1.0))
+        first = lo // hop
+        upto = min(len(hops), first + len(delta))
+        hops[first:upto] += delta[: upto - first]
+        rest += float(delta[upto - first :].sum())
+    g2 = gain * gain
+    return _gated_hops(hops * g2, rest * g2, len(p.pcm), p.rate)
+
+
+def _apply(p: _Prepared, gain: float, gains: _Gains) -> PCM:
+    """The prepared episode times ``gain`` and the limiter's ``gains``, as 16-bit PCM."""
+    n, step = len(p.pcm), _chunk(p.rate)
+    out = np.empty(n, dtype=np.int16)
+    first = 0  # the first stretch of gains not wholly before the chunk
+    for lo in range(0, n, step):
+        hi = min(n, lo + step)
+        y = p.pcm[lo:hi].astype(np.float64) / 32768.0 * gain
+        while first < len(gains) and gains[first][0] + len(gains[first][1]) <= lo:
+            first += 1
+        for start, g in gains[first:]:
+            if start >= hi:
+                break
+            a, b = max(lo, start), min(hi, start + len(g))
+            y[a - lo : b - lo] *= g[a - start : b - start]
+        out[lo:hi] = Audio.from_float(y, p.rate).samples
+    return out
 
 
 def _render(p: _Prepared, target_lufs: float, ceiling: float, tolerance_lu: float) -> Audio:
-    # K-weighting is linear and the limiter's gain moves slowly (over ~20 ms) next to the
-    # filters' responses, so K(x * gain) ~= K(x) * gain: one filtering pass serves every
-    # round of the loop (measured: within 0.01 LU of filtering each limited signal)
+    """Gain to ``target_lufs``, peaks limited to ``ceiling``, repeated from the original
+    (gains never compound) until the loudness is within ``tolerance_lu``."""
     gain_db = target_lufs - p.loudness
-    y = p.x
+    peaks: _Peaks | None = None
     for _ in range(5):
         g = _gain(gain_db)
-        limiter = _limiter_gain(p.x * g, p.rate, ceiling)
-        if limiter is None:
-            y = p.x * g
+        if peaks is None or g > peaks.top_gain:
+            peaks = _Peaks(p, g, ceiling)
+        gains = _limiter_gains(p, g, ceiling, peaks)
+        if not gains:
             break  # linear gain alone: loudness is exactly on target
-        y = p.x * g * limiter
-        error = target_lufs - _gated(p.weighted * g * limiter, p.rate)
+        error = target_lufs - _limited_loudness(p, g, gains)
         if abs(error) <= tolerance_lu:
             break
         gain_db += error
-    return Audio.from_float(y, p.rate)
+    return Audio(_apply(p, g, gains), p.rate)
 
 
 @dataclass(frozen=True)
@@ -450,6 +804,8 @@ class Delivered:
     """Measured on the decoded MP3, not on the PCM that went in."""
     passes: int
     """How many encodes it took (1 when the first one met the target)."""
+    decoded_seconds: float
+    """How long the decoded MP3 plays (what a player plays), from the same decoding."""
 
 
 def within_spec(
@@ -510,13 +866,14 @@ def deliver(
         else:
             mastered = _render(prepared, aim, _gain(true_peak - headroom), 0.2)
         size = encode_mp3(mastered, path, tags, bitrate=bitrate, chapters=chapters)
-        got = measure_file(path)
+        del mastered  # not needed while the MP3 is measured
+        got, decoded = _measure_decoded(path, MASTER_RATE)
         # 0.1 dB below the limit and 0.5 LU of the target (half the allowed 1 LU): other
         # decoders round and resample a little differently, and a tighter aim would cost a
         # second encode for most episodes (64 kbit/s loses 0.3-0.5 LU of loudness)
         done = within_spec(got, target_lufs, true_peak - 0.1, 0.5)
         if done or passes == _MAX_PASSES or got.integrated_lufs <= SILENT_LUFS:
-            return Delivered(size, got, passes)
+            return Delivered(size, got, passes, decoded / MASTER_RATE)
         aim += target_lufs - got.integrated_lufs
         excess = got.true_peak_dbtp - (true_peak - 0.1)
         if excess > 0:

@@ -27,6 +27,12 @@ from pangocast.errors import EngineUnavailableError, SynthesisError
 SAMPLE_RATE = 24000
 HOP_SIZE = 300
 """Samples of audio per mel frame (the vocoder's upsampling)."""
+VOCODER_CHUNK = 200
+"""Mel frames (2.5 s of audio) vocoded at once; see :meth:`Models.vocode`."""
+VOCODER_CONTEXT = 24
+"""Mel frames of context on each side of a chunk. MB-MelGAN's output at a frame depends on
+at most 16 frames either side (measured: with 16 the chunked samples equal the one-pass
+ones exactly, with 8 they do not)."""
 
 PATCH_VERSION = "1"
 """Bump when :func:`patch_fastspeech2` changes, so cached files are rebuilt."""
@@ -262,9 +268,30 @@ class Models:
     def vocode(self, mel: FloatArray) -> FloatArray:
         """Mel spectrogram (1, frames, 80) to float audio at 24 kHz.
 
+        Long spectrograms are vocoded :data:`VOCODER_CHUNK` frames at a time, each with
+        :data:`VOCODER_CONTEXT` frames of context either side: the samples are the same as
+        in one pass (the vocoder sees no further than the context), but LiteRT's working
+        memory, which grows with the input (~0.8 MB a frame), stays bounded by the chunk.
+
         Raises:
             SynthesisError: LiteRT failed.
         """
+        frames = mel.shape[1]
+        if frames <= VOCODER_CHUNK + 2 * VOCODER_CONTEXT:
+            return self._vocode(mel)
+        out = np.empty(frames * HOP_SIZE, dtype=np.float32)
+        for lo in range(0, frames, VOCODER_CHUNK):
+            hi = min(frames, lo + VOCODER_CHUNK)
+            a, b = max(0, lo - VOCODER_CONTEXT), min(frames, hi + VOCODER_CONTEXT)
+            part = self._vocode(np.ascontiguousarray(mel[:, a:b, :]))
+            if part.size != (b - a) * HOP_SIZE:
+                raise SynthesisError(
+                    f"the neural vocoder gave {part.size} samples for {b - a} frames"
+                )
+            out[lo * HOP_SIZE : hi * HOP_SIZE] = part[(lo - a) * HOP_SIZE : (hi - a) * HOP_SIZE]
+        return out
+
+    def _vocode(self, mel: FloatArray) -> FloatArray:
         try:
             inputs = self._vocoder.get_input_details()
             self._vocoder.resize_tensor_input(inputs[0]["index"], list(mel.shape))

@@ -24,8 +24,6 @@ from enum import Enum
 from pathlib import Path
 from typing import Any, Literal, cast
 
-from pypinyin import Style, lazy_pinyin
-
 FRONTEND_VERSION = "pc1"
 """Bump whenever the phonemes produced for a text change (it is part of the cache key)."""
 
@@ -156,6 +154,10 @@ class Frontend:
 
     def readings(self, han: str) -> list[list[str] | None]:
         """Phones for each character of a hanzi run (None where there is no reading)."""
+        # imported here: pypinyin's dictionaries take 0.1 s and 60 MB to load, which a
+        # build's main process (planning, assembling) never needs
+        from pypinyin import Style, lazy_pinyin
+
         syllables = lazy_pinyin(
             han,
             style=Style.TONE3,
