@@ -71,13 +71,29 @@ def _children_of() -> dict[int, list[int]]:
     return tree
 
 
+def _cmdline(pid: int) -> bytes:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return f.read()
+    except OSError:
+        return b""
+
+
 def _tree_rss(root: int) -> int:
-    """Summed resident bytes of ``root`` and all its descendants."""
+    """Summed resident bytes of ``root`` and all its descendants.
+
+    A child with its parent's command line is a fork that has not yet exec'd its
+    program (a worker starting ffmpeg): it shares the parent's pages, so it is skipped
+    rather than counted twice.
+    """
     tree = _children_of()
-    total, todo = 0, [root]
+    total, todo = 0, [(root, b"")]
     while todo:
-        pid = todo.pop()
-        todo.extend(tree.get(pid, ()))
+        pid, parent_cmd = todo.pop()
+        cmd = _cmdline(pid)
+        todo.extend((child, cmd) for child in tree.get(pid, ()))
+        if parent_cmd and cmd == parent_cmd:
+            continue
         try:
             with open(f"/proc/{pid}/statm", "rb") as f:
                 total += int(f.read().split()[1]) * PAGE

@@ -15,7 +15,7 @@ import os
 import subprocess
 import tempfile
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,7 +26,7 @@ import numpy as np
 from mutagen import MutagenError
 from mutagen.id3 import ID3NoHeaderError
 
-from pangocast.audio import Audio, ffmpeg_exe, resample
+from pangocast.audio import PCM, Audio, ffmpeg_exe, resample
 from pangocast.errors import AudioError
 from pangocast.manifest import Chapter
 
@@ -81,8 +81,24 @@ class Mp3Info:
     """True when the stream declares a constant bit rate."""
 
 
-def _run_encoder(audio: Audio, out: Path, bitrate: str) -> None:
-    """ffmpeg encoding ``audio`` (fed through stdin) to the MP3 file ``out``.
+@dataclass(frozen=True)
+class PcmStream:
+    """Mono 16-bit PCM made piece by piece while it is encoded (never held whole)."""
+
+    rate: int
+    length: int
+    """Samples in all."""
+    pieces: Callable[[], Iterator[PCM]]
+    """A new iterator over the pieces, in order."""
+
+    @property
+    def duration(self) -> float:
+        """Length in seconds."""
+        return self.length / self.rate
+
+
+def _run_encoder(pieces: Iterator[PCM], rate: int, out: Path, bitrate: str) -> None:
+    """ffmpeg encoding ``pieces`` at ``rate`` (fed through stdin) to the MP3 file ``out``.
 
     ffmpeg's messages go to a temporary file, not a pipe, so a chatty ffmpeg can never
     block while this process is still writing samples.
@@ -92,12 +108,11 @@ def _run_encoder(audio: Audio, out: Path, bitrate: str) -> None:
     """
     cmd = [
         ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y",
-        "-f", "s16le", "-ar", str(audio.rate), "-ac", "1", "-i", "pipe:0",
+        "-f", "s16le", "-ar", str(rate), "-ac", "1", "-i", "pipe:0",
         "-acodec", "libmp3lame", "-b:a", bitrate, "-ac", "1", "-ar", str(MP3_RATE),
         # ffmpeg's own ID3 tag (TSSE "Lavf...") is replaced by write_id3 anyway
         "-id3v2_version", "0", "-f", "mp3", str(out),
     ]  # fmt: skip
-    pcm = np.ascontiguousarray(audio.samples, dtype="<i2").data.cast("B")
     with tempfile.TemporaryFile() as err:
         try:
             proc = subprocess.Popen(
@@ -108,7 +123,8 @@ def _run_encoder(audio: Audio, out: Path, bitrate: str) -> None:
         assert proc.stdin is not None
         try:
             with proc.stdin:
-                proc.stdin.write(pcm)
+                for piece in pieces:
+                    proc.stdin.write(np.ascontiguousarray(piece, dtype="<i2").data.cast("B"))
         except BrokenPipeError:
             pass  # ffmpeg stopped reading: it exited, and says why below
         finally:
@@ -125,7 +141,7 @@ def _last_line(text: str) -> str:
 
 
 def encode_mp3(
-    audio: Audio,
+    audio: Audio | PcmStream,
     path: Path,
     tags: Id3Tags,
     *,
@@ -139,7 +155,8 @@ def encode_mp3(
     leaves a truncated episode where the feed points.
 
     Args:
-        audio: the mastered episode (resampled to 44.1 kHz when needed).
+        audio: the mastered episode (resampled to 44.1 kHz when needed), or a stream of
+            it at 44.1 kHz, encoded as it is made.
         path: where the MP3 goes; its folder must exist.
         tags: ID3 text and cover.
         bitrate: one of :data:`BITRATES`.
@@ -154,9 +171,16 @@ def encode_mp3(
     """
     if bitrate not in BITRATES:
         raise AudioError(f"unsupported MP3 bit rate '{bitrate}'", hint=f"use one of {BITRATES}")
-    if len(audio.samples) == 0:
+    if isinstance(audio, PcmStream):
+        if audio.rate != MP3_RATE:
+            raise AudioError(f"an MP3 stream must be at {MP3_RATE} Hz", path=path)
+        pieces, duration = audio.pieces(), audio.duration
+    else:
+        if len(audio.samples):
+            audio = resample(audio, MP3_RATE)
+        pieces, duration = iter([audio.samples]), audio.duration
+    if duration == 0:
         raise AudioError("refusing to encode empty audio", path=path)
-    audio = resample(audio, MP3_RATE)
     # not mkstemp: its files are private (0600) and would stay so after the rename, which
     # a web server running as another user cannot read; "x" mode still refuses to clobber
     tmp = path.with_name(f".{path.stem}-{os.getpid()}-{uuid.uuid4().hex[:8]}.mp3.part")
@@ -166,10 +190,10 @@ def encode_mp3(
         raise AudioError(f"cannot write the MP3: {exc}", path=path) from exc
     try:
         try:
-            _run_encoder(audio, tmp, bitrate)
+            _run_encoder(pieces, MP3_RATE, tmp, bitrate)
         except AudioError as exc:
             raise AudioError(exc.what, path=path) from exc
-        write_id3(tmp, tags, chapters, duration=audio.duration)
+        write_id3(tmp, tags, chapters, duration=duration)
         os.replace(tmp, path)
         return path.stat().st_size
     except OSError as exc:
