@@ -174,20 +174,23 @@ def decode_file(path: Path, rate: int) -> Audio:
 
 
 def decode_bytes(data: bytes, rate: int) -> Audio:
-    """Decode an in-memory encoded file (e.g. edge-tts MP3 chunks) to mono PCM at ``rate``.
+    """Decode in-memory MP3 data (e.g. edge-tts chunks) to mono PCM at ``rate``, with pydub.
+
+    pydub drives imageio-ffmpeg's ffmpeg; ``codec="mp3"`` spares it the ffprobe call that
+    imageio-ffmpeg (which ships no ffprobe) cannot answer.
 
     Raises:
         AudioError: undecodable.
     """
-    cmd = [
-        ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-i", "pipe:0",
-        "-f", "s16le", "-ar", str(rate), "-ac", "1", "pipe:1",
-    ]  # fmt: skip
-    proc = subprocess.run(cmd, input=data, capture_output=True, check=False)
-    if proc.returncode != 0:
-        err = proc.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise AudioError(f"cannot decode audio: {err[-1] if err else '?'}")
-    return Audio(np.frombuffer(proc.stdout, dtype=np.int16).copy(), rate)
+    from pydub import AudioSegment
+
+    AudioSegment.converter = ffmpeg_exe()
+    try:
+        seg = AudioSegment.from_file(io.BytesIO(data), codec="mp3")
+        seg = seg.set_channels(1).set_sample_width(2).set_frame_rate(rate)
+    except Exception as exc:  # pydub raises CouldntDecodeError, IndexError, OSError...
+        raise AudioError(f"cannot decode audio: {exc}".splitlines()[0]) from exc
+    return Audio(np.frombuffer(seg.raw_data, dtype=np.int16).copy(), rate)
 
 
 def decoded_duration(path: Path) -> float:
