@@ -8,8 +8,9 @@ Run from the repository root::
 Everything runs on a copy of the show in a temporary folder (scripts/, voices/, feeds/ and
 audio/ copied; its own segment cache and output/). Builds run as ``python -m pangocast_cli``
 subprocesses, exactly as a producer runs them; their memory is the summed resident size of
-the build process and all its descendants (pool workers, ffmpeg), sampled from /proc every
-20 ms. Measured side by side, in this order:
+the build process and all its descendants (pool workers, ffmpeg; a fork that has not yet
+exec'd its program shares its parent's pages and is not counted twice), sampled from /proc
+every 20 ms. Measured side by side, in this order:
 
 - floor: the raw engine time for the same segments with the same parallelism (a spawned
   process pool, each worker creating its engine once, running only ``engine.synthesize``

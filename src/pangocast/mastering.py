@@ -198,16 +198,6 @@ def _peak_envelope(x: FloatArray, threshold: float) -> FloatArray:
     return _envelope(_padded(x), _HALF_TAPS, _HALF_TAPS + len(x), threshold)
 
 
-def _span_peak(buf: FloatArray, lo: int, hi: int) -> float:
-    """The true peak over positions ``[lo, hi)`` of ``buf`` (0.0 for an empty span)."""
-    if hi <= lo:
-        return 0.0
-    sample_peak = float(np.abs(buf[lo:hi]).max())
-    if sample_peak == 0.0:
-        return 0.0
-    return float(_envelope(buf, lo, hi, sample_peak).max())
-
-
 def _true_peak(x: FloatArray) -> float:
     if len(x) == 0:
         return 0.0
