@@ -18,6 +18,7 @@ import mutagen.id3
 import numpy as np
 import pytest
 
+from pangocast import mastering
 from pangocast.assemble import PlacedSentence, PlannedTurn, Timeline, assemble
 from pangocast.audio import Audio, decode_file
 from pangocast.encode import Id3Tags, encode_mp3, mp3_info, read_chapters, write_id3
@@ -456,3 +457,50 @@ def test_deliver_holds_no_float_copy_of_the_episode(tmp_path: Path) -> None:
         tracemalloc.stop()
     # 16-bit copies at 44.1 kHz and 1.5 s chunks: well under one float64 copy
     assert peak < float_copy
+
+
+def _signals() -> list[tuple[str, np.ndarray]]:
+    rng = np.random.default_rng(3)
+    n = 20000
+    t = np.arange(n)
+    return [
+        ("speech", speech_like(n / 24000, 24000, level_db=-6.0, seed=9).to_float()),
+        ("white noise", rng.uniform(-0.9, 0.9, n)),
+        ("alternating", np.where(t % 2 == 0, 0.8, -0.8)),
+        ("fs/4 at 45 degrees", 0.7 * np.sin(np.pi / 2 * t + np.pi / 4)),
+        ("clicks", np.where(t % 997 == 0, 0.9, 0.0)),
+        ("square", np.where((t // 37) % 2 == 0, 0.6, -0.6)),
+    ]
+
+
+@pytest.mark.parametrize("name, x", _signals(), ids=[n for n, _ in _signals()])
+def test_true_peak_pruning_bound_is_never_below_the_interpolated_value(
+    name: str, x: np.ndarray
+) -> None:
+    buf = mastering._padded(x)
+    lo, hi = mastering._HALF_TAPS, mastering._HALF_TAPS + len(x)
+    exact = np.maximum(np.abs(x), mastering._interpolated(buf, lo, hi))
+    bound = np.repeat(mastering._screen_bounds(buf, lo, hi), mastering._SCREEN)[: len(x)]
+    assert np.all(bound >= exact)
+    # and the pruned envelope is exact wherever the true envelope passes the threshold
+    for threshold in (0.1, 0.5, float(exact.max()) * 0.999):
+        env = mastering._envelope(buf, lo, hi, threshold)
+        over = exact > threshold
+        assert np.array_equal(env[over], exact[over])
+        assert np.all(env[~over] <= threshold)
+    assert mastering._true_peak(x) == pytest.approx(float(exact.max()), rel=1e-12)
+
+
+@pytest.mark.parametrize("rate", [24000, 44100])
+def test_the_pruning_bound_interpolates_few_positions_of_speech(rate: int) -> None:
+    # near its true peak, a levelled turn leaves few of its runs of positions to
+    # interpolate, several times fewer than a bound of sum|h| * max|x| (+5.8 dB) would
+    x = speech_like(3.0, rate, level_db=-20.0, seed=4).to_float()
+    buf = mastering._padded(x)
+    lo, hi = mastering._HALF_TAPS, mastering._HALF_TAPS + len(x)
+    peak = float(np.maximum(np.abs(x), mastering._interpolated(buf, lo, hi)).max())
+    screened = float((mastering._screen_bounds(buf, lo, hi) > 0.9 * peak).mean())
+    loud = np.abs(buf) > 0.9 * peak / np.abs(mastering._kernels()).sum(axis=1).max()
+    near_loud = np.convolve(loud, np.ones(2 * mastering._HALF_TAPS), "same")[lo:hi] > 0
+    assert screened < 0.05
+    assert screened < float(near_loud.mean()) / 4

@@ -62,7 +62,7 @@ from pangocast.script import load_script
 from pangocast.show import Project, ShowConfig, load_show
 from pangocast.synth import SegmentJob, SegmentResult, default_workers, synthesize_missing
 
-PIPELINE_VERSION = "2"  # bump when assembly/mastering changes the sound of unchanged input
+PIPELINE_VERSION = "3"  # bump when assembly/mastering changes the sound of unchanged input
 
 DECODE_TOLERANCE = 0.25
 """Seconds the decoded MP3 may differ from the assembled audio (encoder delay and padding

@@ -1,4 +1,4 @@
-"""Quick listening: a short clip of an episode's first turns, and cache bookkeeping."""
+"""Quick listening: a short clip of an episode's first turns."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pangocast.cache import SegmentCache
 from pangocast.casting import load_casting
 from pangocast.engines import get_engine
 from pangocast.lexicon import load_lexicon
-from pangocast.plan import DEFAULT_INTRO, Planner
+from pangocast.plan import Planner
 from pangocast.show import Project
 from pangocast.synth import synthesize_missing
 
@@ -64,25 +64,3 @@ def preview(project: Project, episode: str, *, turns: int = 3, engine: str = "ne
         ),
     )
     return out
-
-
-def referenced_keys(project: Project, engine: str) -> set[str]:
-    """Cache keys every current script needs with ``engine``'s current casting and lexicon.
-
-    Raises:
-        PangocastError: bad scripts, casting or engine.
-    """
-    from pangocast.show import load_show
-
-    show = load_show(project)
-    planner = _planner(project, engine)
-    keys: set[str] = set()
-    for ep in load_episodes(project):
-        plan = planner.plan(
-            ep,
-            show_title=show.title,
-            intro_template=show.intro or DEFAULT_INTRO,
-            outro_text=show.outro,
-        )
-        keys.update(j.key for j in plan.jobs())
-    return keys

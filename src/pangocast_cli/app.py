@@ -232,21 +232,33 @@ def serve_cmd(
 @cache_app.command("stats")
 def cache_stats() -> None:
     """How many segments the cache holds and their size."""
-    from pangocast.cache import SegmentCache
+    from pangocast.cache_prune import segment_cache
 
-    s = SegmentCache(state.project.cache / "segments").stats()
+    s = segment_cache(state.project).stats()
     typer.echo(f"{s.entries} segments, {s.bytes / 1e6:.1f} MB")
 
 
 @cache_app.command("prune")
-def cache_prune(engine: EngineOpt = "neural") -> None:
-    """Remove segments no script references any more (for ENGINE's current voices)."""
-    from pangocast.cache import SegmentCache
-    from pangocast.preview import referenced_keys
+def cache_prune(
+    engine: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--engine",
+            "-e",
+            help="Keep what this engine needs (repeatable; default: every engine cast in"
+            " voices/casting.toml).",
+        ),
+    ] = None,
+) -> None:
+    """Remove segments no script needs any more, with the current casting and lexicon."""
+    from pangocast.cache_prune import prune_cache
 
-    cache = SegmentCache(state.project.cache / "segments")
-    gone = cache.prune(referenced_keys(state.project, engine))
-    typer.echo(f"removed {gone.entries} segments, {gone.bytes / 1e6:.1f} MB")
+    report = prune_cache(state.project, engine or ())
+    typer.echo(
+        f"removed {report.removed.entries} segments ({report.removed.bytes / 1e6:.1f} MB);"
+        f" kept {report.kept.entries} ({report.kept.bytes / 1e6:.1f} MB) for"
+        f" {', '.join(report.engines)}"
+    )
 
 
 def main() -> None:
