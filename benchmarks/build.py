@@ -10,18 +10,23 @@ audio/ copied; its own segment cache and output/). Builds run as ``python -m pan
 subprocesses, exactly as a producer runs them; their memory is the summed resident size of
 the build process and all its descendants (pool workers, ffmpeg; a fork that has not yet
 exec'd its program shares its parent's pages and is not counted twice), sampled from /proc
-every 20 ms. Measured side by side, in this order:
+every 50 ms. Sampling costs this process about 5 % of a core, taken from the same two
+cores the build uses, so the floor runs as a subprocess under the same sampler: both
+sides of the overhead ratio pay it alike. Measured side by side, in this order:
 
 - floor: the raw engine time for the same segments with the same parallelism (a spawned
   process pool, each worker creating its engine once, running only ``engine.synthesize``
-  over the build's job list, in the build's order);
+  over the build's job list, in the build's order), timed inside that subprocess from the
+  pool's start (planning the jobs is not counted);
 - cold: a whole-show build into an empty cache and output/;
 - no-change: the same build again (median of ``--repeat``), and which output files it
   rewrote;
 - one-sentence edit: one sentence of one episode changed; the build must synthesize exactly
-  that segment. Its reference is that segment's synthesis by a fresh engine (model load
-  included) plus that episode's assembly, mastering and encoding from the warm cache,
-  measured separately in this process;
+  that segment. Its reference is that segment's synthesis by a fresh engine in a new
+  process (the engine's libraries imported and its model loaded, as the build must; the
+  interpreter's start-up is not counted) plus that episode's assembly, mastering and
+  encoding from the warm cache, measured in this process with every module already
+  imported (the build imports them too, while it synthesizes);
 - serial: the cold build again with ``--jobs 1``, for the parallel speed-up;
 - start-up: ``pangocast --help``.
 
@@ -33,6 +38,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib
 import json
 import os
 import re
@@ -52,6 +58,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 SHOW_DIRS = ("voices", "feeds", "audio")
 PAGE = os.sysconf("SC_PAGE_SIZE")
+SAMPLE_EVERY = 0.05  # s between memory samples
 
 
 # -- measuring a subprocess ----------------------------------------------------------------
@@ -114,17 +121,23 @@ class Run:
     """Highest summed RSS of the process tree seen (bytes)."""
     returncode: int
     stderr: str = ""
+    stdout: str = ""
 
 
 def run_measured(cmd: Sequence[str], env: dict[str, str], cwd: Path | None = None) -> Run:
     """Run ``cmd``, sampling the RSS of its process tree; wall, CPU and peak memory."""
+    proc = subprocess.Popen(
+        cmd, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
+    return _measure(proc)
+
+
+def _measure(proc: subprocess.Popen[str]) -> Run:
+    """Wait for ``proc`` (just started), sampling the RSS of its process tree."""
     import resource
 
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    proc = subprocess.Popen(
-        cmd, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
-    )
     peak = 0
     done = threading.Event()
 
@@ -132,17 +145,17 @@ def run_measured(cmd: Sequence[str], env: dict[str, str], cwd: Path | None = Non
         nonlocal peak
         while not done.is_set():
             peak = max(peak, _tree_rss(proc.pid))
-            done.wait(0.02)
+            done.wait(SAMPLE_EVERY)
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
-    _, err = proc.communicate()
+    out, err = proc.communicate()
     wall = time.perf_counter() - started
     done.set()
     sampler.join()
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return Run(wall, cpu, peak, proc.returncode, err)
+    return Run(wall, cpu, peak, proc.returncode, err, out or "")
 
 
 # -- the show copy -------------------------------------------------------------------------
@@ -260,12 +273,40 @@ def floor(engine: str, jobs: Sequence[Any], workers: int) -> tuple[float, float]
     return time.perf_counter() - started, audio
 
 
-def one_segment_seconds(engine: str, job: Any) -> float:
-    """A fresh engine (model loaded) synthesizing one segment."""
-    from pangocast.engines import get_engine
+def floor_in_subprocess(bench: Bench, workers: int) -> tuple[float, float, Run]:
+    """:func:`floor` run by this script in a child process (``--floor-of``), measured
+    like the builds: its wall time from the pool's start, seconds of audio, and the run."""
+    cmd = [sys.executable, __file__, "--floor-of", str(bench.root), "--engine", bench.engine]
+    cmd += ["--jobs", str(workers), "--src", str(bench.src)]
+    proc = subprocess.Popen(
+        cmd, env=bench.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    run = _measure(proc)
+    if run.returncode != 0:
+        raise SystemExit(f"floor failed ({run.returncode}):\n{run.stderr}")
+    result = json.loads(run.stdout.strip().splitlines()[-1])
+    return float(result["wall"]), float(result["audio"]), run
 
+
+def one_segment_seconds(bench: Bench, job: Any) -> float:
+    """A fresh engine synthesizing one segment, as a build that makes one segment does:
+    in a new process (``--segment``), the engine's libraries imported, its model loaded,
+    the segment synthesized; timed inside that process (interpreter start-up excluded)."""
+    voice = [job.voice.engine, job.voice.id, dict(job.voice.prosody)]
+    spec = json.dumps({"text": job.text, "voice": voice}, ensure_ascii=False)
+    cmd = [sys.executable, __file__, "--segment", spec, "--src", str(bench.src)]
+    out = subprocess.run(cmd, env=bench.env, capture_output=True, text=True, check=True)
+    return float(json.loads(out.stdout.strip().splitlines()[-1])["seconds"])
+
+
+def _segment_child(spec: str) -> float:
+    data = json.loads(spec)
     started = time.perf_counter()
-    get_engine(engine).synthesize(job.text, job.voice)
+    from pangocast.engines import get_engine
+    from pangocast.engines.base import Voice
+
+    engine, voice_id, prosody = data["voice"]
+    get_engine(engine).synthesize(data["text"], Voice.make(engine, voice_id, prosody))
     return time.perf_counter() - started
 
 
@@ -279,6 +320,8 @@ def episode_seconds(root: Path, engine: str, slug: str) -> float:
     from pangocast.pacing import load_pacing
     from pangocast.show import Project, load_show
 
+    for module in b.ASSEMBLY_MODULES:  # imported, as the build imports them meanwhile
+        importlib.import_module(module)
     project = Project(root)
     show = load_show(project)
     (plan,) = [p for p in plans(root, engine) if p.meta.slug == slug]
@@ -382,12 +425,21 @@ def main() -> int:
     parser.add_argument(
         "--src", type=Path, default=ROOT / "src", help="pangocast sources to measure"
     )
+    parser.add_argument("--floor-of", type=Path, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--segment", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     src = args.src.resolve()
     sys.path.insert(0, str(src))
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(src), os.environ.get("PYTHONPATH", "")]))
     env.pop("PANGOCAST_NEURAL_THREADS", None)
     workers = args.jobs or os.cpu_count() or 1
+    if args.segment is not None:  # the child of one_segment_seconds
+        print(json.dumps({"seconds": _segment_child(args.segment)}))
+        return 0
+    if args.floor_of is not None:  # the child of floor_in_subprocess
+        wall, audio = floor(args.engine, unique_jobs(plans(args.floor_of, args.engine)), workers)
+        print(json.dumps({"wall": wall, "audio": audio}))
+        return 0
 
     with show_copy(args.keep) as root:
         make_copy(root, args.episodes)
@@ -400,11 +452,14 @@ def main() -> int:
             f" engine {args.engine}, {workers} workers, {os.cpu_count()} cores; sources {src}"
         )
         # warm the per-user patched model file and the OS file cache for both sides alike
-        one_segment_seconds(args.engine, jobs[0])
+        one_segment_seconds(bench, jobs[0])
 
         log = step("floor: raw engine time, same jobs, same pool")
-        floor_wall, audio = floor(args.engine, jobs, workers)
-        log(f"{floor_wall:.1f} s for {audio / 3600:.2f} h of audio")
+        floor_wall, audio, floor_run = floor_in_subprocess(bench, workers)
+        log(
+            f"{floor_wall:.1f} s for {audio / 3600:.2f} h of audio,"
+            f" {floor_run.cpu:.0f} s CPU, peak {_gb(floor_run.peak_rss)}"
+        )
 
         log = step("cold build")
         bench.clean()
@@ -423,7 +478,7 @@ def main() -> int:
         job, slug = edit_one_sentence(root, args.engine, first)
         edit = bench.build()
         made = len(bench.cache_entries() - cached)
-        seg = median([one_segment_seconds(args.engine, job) for _ in range(args.repeat)])
+        seg = median([one_segment_seconds(bench, job) for _ in range(args.repeat)])
         ep = median([episode_seconds(root, args.engine, slug) for _ in range(args.repeat)])
         log(f"{edit.wall:.2f} s, {made} segment(s) made; segment {seg:.2f} s + episode {ep:.2f} s")
 
@@ -446,6 +501,7 @@ def main() -> int:
     rows = [
         Row("floor: engine only, same pool (s)", f"{floor_wall:.1f}", "", None),
         Row("cold build (s)", f"{cold.wall:.1f}", "", None),
+        Row("  CPU: cold / floor (s)", f"{cold.cpu:.0f} / {floor_run.cpu:.0f}", "", None),
         Row("  overhead ratio cold / floor", f"{ratio:.3f}", "<= 1.15", ratio <= 1.15),
         Row("no-change rebuild, median (s)", f"{nc:.2f}", "<= 2 s", nc <= 2.0),
         Row(
@@ -483,6 +539,8 @@ def main() -> int:
         json.dumps(
             {
                 "floor": floor_wall,
+                "floor_cpu": floor_run.cpu,
+                "floor_peak_rss": floor_run.peak_rss,
                 "cold": cold.wall,
                 "cold_cpu": cold.cpu,
                 "nochange": [r.wall for r in nochange],

@@ -18,8 +18,9 @@ from lxml import etree
 
 from pangocast.audio import decoded_duration
 from pangocast.cache import SegmentCache
-from pangocast.check import check_output, image_info, scan_mp3
+from pangocast.check import check_output, scan_mp3
 from pangocast.errors import PangocastError
+from pangocast.images import image_info
 from pangocast.show import Project, load_show
 from tests.conftest import ROOT, TINY_SCRIPT
 

@@ -16,11 +16,11 @@ from pangocast.check import (
     check_feed_against_previous,
     check_output,
     has_errors,
-    image_info,
     scan_mp3,
     true_peak_dbfs,
 )
 from pangocast.feed import render_feed
+from pangocast.images import image_info
 from pangocast.manifest import Manifest
 from tests.feed_fixture import (
     SPECS,

@@ -6,7 +6,8 @@ import datetime as dt
 from html.parser import HTMLParser
 
 from pangocast.manifest import BuiltEpisode, Chapter
-from pangocast.shownotes import clock, render_notes, show_notes
+from pangocast.shownotes import render_notes, show_notes
+from pangocast.timefmt import clock
 
 
 class _Tags(HTMLParser):
@@ -74,7 +75,7 @@ def test_sparse_metadata_renders_without_empty_sections() -> None:
 
 
 def test_clock() -> None:
-    assert [clock(s) for s in (0, 59.9, 61, 3599, 3600, 36000)] == [
+    assert [clock(s, pad_minutes=True) for s in (0, 59.9, 61, 3599, 3600, 36000)] == [
         "00:00",
         "00:59",
         "01:01",

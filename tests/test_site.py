@@ -13,7 +13,8 @@ import pytest
 
 from pangocast.errors import BuildError, InputError
 from pangocast.manifest import Manifest
-from pangocast.site import clock, iso_duration, render_site
+from pangocast.site import render_site
+from pangocast.timefmt import clock, iso_duration
 from tests.site_fixture import (
     CHAPTERS,
     COVER,

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 import wave
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from pangocast.atomic import replace_file
 from pangocast.audio import Audio
 from pangocast.engines.base import Voice
 from pangocast.errors import AudioError, BuildError
@@ -92,15 +91,9 @@ class SegmentCache:
         """
         p = self.path(key)
         try:
-            p.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=".tmp-", suffix=".part")
-            try:
-                with os.fdopen(fd, "wb") as f:
-                    f.write(audio.to_wav_bytes())
-                os.replace(tmp, p)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
+            # not flushed to disk: a segment lost to a crash reads back as corrupt (see
+            # get()) and is synthesized again
+            replace_file(p, audio.to_wav_bytes(), durable=False)
         except OSError as exc:
             raise BuildError(
                 f"cannot write to the segment cache: {exc.strerror or exc}",

@@ -34,6 +34,7 @@ from mutagen import MutagenError
 from pangocast.errors import PangocastError
 from pangocast.feed import AUDIO_TYPE, EPISODE_TYPES, FEED_NAME, MAX_DESCRIPTION_BYTES
 from pangocast.feed_ext import ITUNES_NS, PODCAST_NS, PSC_NS
+from pangocast.images import image_info
 from pangocast.manifest import MANIFEST_NAME, BuiltEpisode, is_pending, read_manifest
 from pangocast.show import ShowConfig, podcast_guid_for
 
@@ -622,55 +623,6 @@ def check_mp3(
             )
         )
     return out
-
-
-@dataclass(frozen=True)
-class ImageInfo:
-    """What an image file's header says."""
-
-    format: Literal["png", "jpeg"]
-    width: int
-    height: int
-    colour: str
-    """``rgb``, ``rgba``, ``palette``, ``grey``, ``grey+alpha``, ``cmyk`` or ``unknown``."""
-
-
-_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-_JPEG_SOF = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
-
-
-def image_info(data: bytes) -> ImageInfo | None:
-    """Format, size and colour model of a PNG or JPEG from its header, or None."""
-    if data.startswith(_PNG_SIGNATURE) and data[12:16] == b"IHDR" and len(data) >= 26:
-        width = int.from_bytes(data[16:20], "big")
-        height = int.from_bytes(data[20:24], "big")
-        colour = {0: "grey", 2: "rgb", 3: "palette", 4: "grey+alpha", 6: "rgba"}.get(
-            data[25], "unknown"
-        )
-        return ImageInfo("png", width, height, colour)
-    if data.startswith(b"\xff\xd8\xff"):
-        pos = 2
-        while pos + 4 <= len(data):
-            if data[pos] != 0xFF:
-                return None
-            marker = data[pos + 1]
-            if marker == 0xFF:  # fill byte
-                pos += 1
-                continue
-            if marker in (0xD8, 0x01) or 0xD0 <= marker <= 0xD7:
-                pos += 2
-                continue
-            length = int.from_bytes(data[pos + 2 : pos + 4], "big")
-            if marker in _JPEG_SOF and pos + 10 <= len(data):
-                height = int.from_bytes(data[pos + 5 : pos + 7], "big")
-                width = int.from_bytes(data[pos + 7 : pos + 9], "big")
-                colour = {1: "grey", 3: "rgb", 4: "cmyk"}.get(data[pos + 9], "unknown")
-                return ImageInfo("jpeg", width, height, colour)
-            if marker == 0xD9:
-                return None
-            pos += 2 + length
-        return None
-    return None
 
 
 def check_artwork(path: Path, *, where: str) -> list[Finding]:

@@ -10,9 +10,7 @@ overwrites a script that a producer edited, unless forced; every write is atomic
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
-import tempfile
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -22,6 +20,7 @@ from pypinyin import lazy_pinyin
 from pangocast.article import ArticleAnalysis, ParsedEpisode, analyse_article, read_article
 from pangocast.article_people import DEFAULT_HOST
 from pangocast.article_text import sentences, trim
+from pangocast.atomic import replace_file
 from pangocast.errors import InputError
 from pangocast.models import DEFAULT_NARRATOR, Episode, EpisodeMeta, Role
 from pangocast.script import SCRIPT_SUFFIX, is_script, parse_script, render_script
@@ -158,22 +157,12 @@ def write_atomic(path: Path, data: bytes) -> None:
     Raises:
         InputError: the file cannot be written.
     """
-    tmp: str | None = None
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-        tmp = None
+        replace_file(path, data, prefix=f".{path.name}.", suffix=".tmp")
     except OSError as exc:
         raise InputError(
             f"cannot write the script: {exc.strerror or exc}", path=path, hint="check the folder"
         ) from exc
-    finally:
-        if tmp is not None and os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 # --- guessing metadata ----------------------------------------------------------------------

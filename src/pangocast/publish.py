@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from pangocast.atomic import replace_file
 from pangocast.errors import BuildError
 
 LOCK_NAME = ".pangocast.lock"
@@ -35,19 +35,7 @@ def write_atomic(path: Path, data: bytes | str) -> Path:
             hint="remove the character from the script or show metadata",
         ) from exc
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(raw)
-                f.flush()
-                os.fsync(f.fileno())
-            # mkstemp creates 0600 files; published files must be readable by a web server.
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        replace_file(path, raw, suffix=path.suffix)
     except OSError as exc:
         raise BuildError(f"cannot write file: {exc.strerror or exc}", path=path) from exc
     return path

@@ -13,6 +13,7 @@ from functools import cache
 import jinja2
 
 from pangocast.manifest import BuiltEpisode, Chapter
+from pangocast.timefmt import clock, iso_duration
 
 HTML_TEMPLATE = "shownotes.html.j2"
 TEXT_TEMPLATE = "shownotes.txt.j2"
@@ -24,26 +25,6 @@ class ShowNotes:
 
     html: str
     text: str
-
-
-def clock(seconds: float) -> str:
-    """``mm:ss`` (``h:mm:ss`` from an hour on), as podcast apps show and link chapter times.
-
-    >>> clock(75.4), clock(3725)
-    ('01:15', '1:02:05')
-    """
-    total = max(0, int(seconds))
-    h, rest = divmod(total, 3600)
-    m, s = divmod(rest, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m:02d}:{s:02d}"
-
-
-def _iso_duration(seconds: float) -> str:
-    """An HTML ``<time datetime>`` duration, e.g. ``PT1M15S``."""
-    total = max(0, int(seconds))
-    h, rest = divmod(total, 3600)
-    m, s = divmod(rest, 60)
-    return "PT" + (f"{h}H" if h else "") + (f"{m}M" if h or m else "") + f"{s}S"
 
 
 @cache
@@ -87,7 +68,11 @@ def show_notes(
         "host": host,
         "guests": list(guests),
         "chapters": [
-            {"clock": clock(c.start), "iso": _iso_duration(c.start), "title": c.title}
+            {
+                "clock": clock(c.start, pad_minutes=True),
+                "iso": iso_duration(c.start),
+                "title": c.title,
+            }
             for c in chapters
         ],
         "highlights": [h for h in highlights if h.strip()],

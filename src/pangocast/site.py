@@ -17,7 +17,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import struct
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,9 +27,11 @@ import nh3
 from markupsafe import Markup
 
 from pangocast.errors import BuildError, InputError
+from pangocast.images import image_size
 from pangocast.manifest import BuiltEpisode, Manifest
 from pangocast.publish import write_atomic
 from pangocast.show import ShowConfig
+from pangocast.timefmt import clock, iso_duration
 
 PACKAGE_TEMPLATES = Path(__file__).parent / "templates"
 INDEX_TEMPLATE = "site_index.html.j2"
@@ -84,7 +85,7 @@ def render_site(
     for ep in episodes:
         _check_slug(ep.slug)
     cover = manifest.cover
-    thumb = _image_size(output / cover) if cover else None
+    thumb = image_size(output / cover) if cover else None
 
     written: list[Path] = []
 
@@ -202,30 +203,6 @@ def oembed_data(
     return data
 
 
-def clock(seconds: float) -> str:
-    """``seconds`` as a player shows it: ``m:ss`` or ``h:mm:ss``.
-
-    >>> clock(75.4), clock(3725)
-    ('1:15', '1:02:05')
-    """
-    total = max(0, int(seconds))
-    h, rest = divmod(total, 3600)
-    m, s = divmod(rest, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
-
-
-def iso_duration(seconds: float) -> str:
-    """``seconds`` as an ISO 8601 duration for ``<time datetime>``.
-
-    >>> iso_duration(75.4)
-    'PT1M15S'
-    """
-    total = max(0, int(seconds))
-    h, rest = divmod(total, 3600)
-    m, s = divmod(rest, 60)
-    return "PT" + (f"{h}H" if h else "") + (f"{m}M" if m or h else "") + f"{s}S"
-
-
 # --- page data -------------------------------------------------------------------------
 
 
@@ -298,33 +275,6 @@ def _json_text(data: dict[str, Any]) -> str:
     for ch in "<>&'":
         text = text.replace(ch, f"\\u{ord(ch):04x}")
     return text + "\n"
-
-
-def _image_size(path: Path) -> tuple[int, int] | None:
-    """(width, height) of a PNG or JPEG file; None when unreadable or another format."""
-    try:
-        data = path.read_bytes()
-    except OSError:
-        return None
-    if data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR":
-        w, h = struct.unpack(">II", data[16:24])
-        return int(w), int(h)
-    if data[:2] == b"\xff\xd8":
-        i = 2
-        while i + 9 < len(data):
-            if data[i] != 0xFF:
-                i += 1
-                continue
-            marker = data[i + 1]
-            if marker in (0xD8, 0x01) or 0xD0 <= marker <= 0xD7 or marker == 0xFF:
-                i += 1 if marker == 0xFF else 2
-                continue
-            (length,) = struct.unpack(">H", data[i + 2 : i + 4])
-            if marker in (0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE):
-                h, w = struct.unpack(">HH", data[i + 5 : i + 9])
-                return int(w), int(h)
-            i += 2 + length
-    return None
 
 
 # --- templates ---------------------------------------------------------------------------

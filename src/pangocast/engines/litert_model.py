@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import os
-import tempfile
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -22,6 +21,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from pangocast.atomic import replace_file
 from pangocast.errors import EngineUnavailableError, SynthesisError
 
 SAMPLE_RATE = 24000
@@ -170,15 +170,7 @@ def patched_fastspeech2(source: Path) -> Path:
         return target
     data = patch_fastspeech2(source.read_bytes())
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".fastspeech2-", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        replace_file(target, data, prefix=".fastspeech2-", suffix=".tmp", durable=False)
     except OSError as exc:
         raise EngineUnavailableError(
             f"cannot write the patched model: {exc}",
