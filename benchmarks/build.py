@@ -10,7 +10,7 @@ audio/ copied; its own segment cache and output/). Builds run as ``python -m pan
 subprocesses, exactly as a producer runs them; their memory is the summed resident size of
 the build process and all its descendants (pool workers, ffmpeg; a fork that has not yet
 exec'd its program shares its parent's pages and is not counted twice), sampled from /proc
-every 50 ms. Sampling costs this process about 5 % of a core, taken from the same two
+every 100 ms. Sampling costs this process about 2.5 % of a core, taken from the same two
 cores the build uses, so the floor runs as a subprocess under the same sampler: both
 sides of the overhead ratio pay it alike. Measured side by side, in this order:
 
@@ -58,7 +58,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 SHOW_DIRS = ("voices", "feeds", "audio")
 PAGE = os.sysconf("SC_PAGE_SIZE")
-SAMPLE_EVERY = 0.05  # s between memory samples
+SAMPLE_EVERY = 0.1  # s between memory samples
 
 
 # -- measuring a subprocess ----------------------------------------------------------------

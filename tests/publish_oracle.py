@@ -18,7 +18,8 @@ from lxml import etree
 
 from pangocast.audio import decoded_duration
 from pangocast.cache import SegmentCache
-from pangocast.check import check_output, scan_mp3
+from pangocast.check import check_output
+from pangocast.check_media import scan_mp3
 from pangocast.errors import PangocastError
 from pangocast.images import image_info
 from pangocast.show import Project, load_show

@@ -11,14 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pangocast.check import (
-    Finding,
-    check_feed_against_previous,
-    check_output,
-    has_errors,
-    scan_mp3,
-    true_peak_dbfs,
-)
+from pangocast.check import Finding, check_output, has_errors
+from pangocast.check_feed import check_feed_against_previous
+from pangocast.check_media import scan_mp3, true_peak_dbfs
 from pangocast.feed import render_feed
 from pangocast.images import image_info
 from pangocast.manifest import Manifest
