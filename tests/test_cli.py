@@ -149,3 +149,34 @@ def test_import_then_build_a_section_of_the_corpus(tmp_path: Path, show_dir: Pat
     parsed = json.loads(_run("parse", str(script), "--json").stdout)
     roles = {t["speaker"]: t["role"] for t in parsed["episodes"][0]["turns"]}
     assert roles["叶理灯"] == "guest" and roles["记者"] == "host"
+
+
+def test_ctrl_c_is_one_line_exit_130_and_the_next_build_resumes(show_dir: Path) -> None:
+    import shutil
+    import signal
+    import time
+
+    shutil.copy(ROOT / "scripts" / "01-yu-huai.txt", show_dir / "scripts")
+    cmd = [sys.executable, "-m", "pangocast_cli", "--project", str(show_dir), "--quiet"]
+    cmd += ["build", "--engine", "espeak", "--jobs", "1"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    segments = show_dir / ".cache" / "segments"
+    deadline = time.monotonic() + 60
+    while len(list(segments.glob("??/*.wav"))) < 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert err.strip().splitlines() == [
+        "interrupted: finished segments are cached; run the same command again"
+    ]
+    assert not (show_dir / "output" / "feed.xml").exists()
+    assert not [p for p in (show_dir / "output").rglob("*") if p.is_file()]
+    cached = len(list(segments.glob("??/*.wav")))
+    assert cached >= 3
+    again = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stderr
+    assert (show_dir / "output" / "feed.xml").is_file()
+    from pangocast.cache import SegmentCache
+
+    assert len(SegmentCache(segments).keys()) > cached  # it went on from what was cached

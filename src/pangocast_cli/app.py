@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import sys
 import warnings
 from pathlib import Path
@@ -31,6 +32,20 @@ class State:
     project: Project = Project(Path("."))
     debug: bool = False
     quiet: bool = False
+    interrupted: str = "interrupted"
+    """What Ctrl-C prints (a command that can be resumed says how)."""
+
+
+RESUME = "interrupted: finished segments are cached; run the same command again"
+
+
+class _Interrupted(BaseException):
+    """Ctrl-C. Typer turns a KeyboardInterrupt into a silent exit; this passes it by (as
+    KeyboardInterrupt does, the library's clean-up runs on the way out)."""
+
+
+def _on_sigint(signum: int, frame: object) -> None:
+    raise _Interrupted
 
 
 state = State()
@@ -84,6 +99,7 @@ def build_cmd(
     from pangocast.build import BuildOptions, build
     from pangocast_cli.progress import RichEvents, summary_table
 
+    state.interrupted = RESUME
     console = _console()
     options = BuildOptions(
         engine=engine,
@@ -185,6 +201,7 @@ def preview_cmd(
     """Render a short clip of an episode's first turns for quick listening."""
     from pangocast.preview import preview
 
+    state.interrupted = RESUME
     path = preview(state.project, episode, turns=turns, engine=engine)
     typer.echo(str(path))
 
@@ -226,7 +243,10 @@ def serve_cmd(
     """Preview output/ locally (HEAD and byte ranges, like a real static host)."""
     from pangocast.serve import preview_output
 
-    preview_output(state.project, host, port, ready=lambda url: typer.echo(f"serving {url}"))
+    try:
+        preview_output(state.project, host, port, ready=lambda url: typer.echo(f"serving {url}"))
+    except _Interrupted:
+        typer.echo("stopped")  # Ctrl-C is how a preview ends
 
 
 @cache_app.command("stats")
@@ -265,8 +285,10 @@ def main() -> None:
     """Entry point: run the app with one top-level error handler.
 
     Typer's standalone mode handles usage errors (bad options) itself; every error the
-    library raises on purpose becomes one line, ``error: <what> (<where>): <what to do>``.
+    library raises on purpose becomes one line, ``error: <what> (<where>): <what to do>``,
+    and Ctrl-C one line saying how to resume (exit code 130).
     """
+    signal.signal(signal.SIGINT, _on_sigint)
     try:
         app()
     except PangocastError as exc:
@@ -274,10 +296,8 @@ def main() -> None:
             raise
         typer.echo(f"error: {exc.one_line()}", err=True)
         sys.exit(1)
-    except KeyboardInterrupt:
-        typer.echo(
-            "interrupted: finished segments are cached; run the same command again", err=True
-        )
+    except (KeyboardInterrupt, _Interrupted):
+        typer.echo(state.interrupted, err=True)
         sys.exit(130)
     except BrokenPipeError:
         sys.exit(0)

@@ -11,10 +11,13 @@ in English for the neural engine, which cannot pronounce Latin letters.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import importlib.util
 import os
+import signal
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
@@ -149,8 +152,9 @@ class _Library:
         lib.espeak_SetParameter(_ESPEAK_PITCH, pitch, 0)
         data = text.encode("utf-8") + b"\0"
         self._chunks = []
-        err = lib.espeak_Synth(data, len(data), 0, _POS_CHARACTER, 0, _CHARS_UTF8, None, None)
-        lib.espeak_Synchronize()
+        with _signals_held():
+            err = lib.espeak_Synth(data, len(data), 0, _POS_CHARACTER, 0, _CHARS_UTF8, None, None)
+            lib.espeak_Synchronize()
         chunks, self._chunks = self._chunks, []
         if err != _EE_OK:
             raise SynthesisError(f"espeak-ng failed to synthesize (error {err})")
@@ -180,6 +184,25 @@ class _Library:
             )
             i += 1
         return found
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """Hold Ctrl-C (SIGINT) and SIGTERM while espeak-ng synthesizes.
+
+    espeak-ng calls back into Python with every block of samples; a signal that arrives
+    while it works is handled at the start of that callback, where ctypes prints and drops
+    the exception it raises: the interrupt would be lost. Held, the signal is delivered as
+    soon as espeak-ng returns, in ordinary Python code.
+    """
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def _first_language(ptr: int | None) -> str:
