@@ -152,7 +152,7 @@ class _Library:
         lib.espeak_SetParameter(_ESPEAK_PITCH, pitch, 0)
         data = text.encode("utf-8") + b"\0"
         self._chunks = []
-        with _signals_held():
+        with _interrupts_deferred():
             err = lib.espeak_Synth(data, len(data), 0, _POS_CHARACTER, 0, _CHARS_UTF8, None, None)
             lib.espeak_Synchronize()
         chunks, self._chunks = self._chunks, []
@@ -187,22 +187,26 @@ class _Library:
 
 
 @contextlib.contextmanager
-def _signals_held() -> Iterator[None]:
-    """Hold Ctrl-C (SIGINT) and SIGTERM while espeak-ng synthesizes.
+def _interrupts_deferred() -> Iterator[None]:
+    """Defer Ctrl-C (SIGINT) until espeak-ng returns.
 
-    espeak-ng calls back into Python with every block of samples; a signal that arrives
-    while it works is handled at the start of that callback, where ctypes prints and drops
-    the exception it raises: the interrupt would be lost. Held, the signal is delivered as
-    soon as espeak-ng returns, in ordinary Python code.
+    espeak-ng calls back into Python with every block of samples, and Python runs a signal
+    handler at the next Python code it executes: the start of that callback. A handler
+    that raises there (KeyboardInterrupt) raises inside a ctypes callback, where the
+    exception is printed and dropped, and the interrupt is lost. Meanwhile a handler that
+    only notes the signal stands in; the signal is raised again once espeak-ng returns.
     """
-    if not hasattr(signal, "pthread_sigmask"):
-        yield
+    if threading.current_thread() is not threading.main_thread():
+        yield  # Python runs signal handlers in the main thread only
         return
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    caught: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        signal.signal(signal.SIGINT, previous if previous is not None else signal.SIG_DFL)
+        if caught:
+            signal.raise_signal(signal.SIGINT)
 
 
 def _first_language(ptr: int | None) -> str:
