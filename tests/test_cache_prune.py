@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from pangocast.build import BuildOptions, build
-from pangocast.cache_prune import prune_cache, segment_cache
+from pangocast.cache import SegmentCache
+from pangocast.cache_prune import prune_cache
 from pangocast.errors import PangocastError
 from pangocast.publish import build_lock
 from pangocast.show import Project
@@ -39,7 +40,7 @@ def built(show_dir: Path) -> Project:
 def test_prune_removes_exactly_the_superseded_segment_and_the_rebuild_reuses_the_rest(
     built: Project,
 ) -> None:
-    cache = segment_cache(built)
+    cache = SegmentCache(built.segments)
     before = set(cache.keys())
     _edit(built, "我也是。", "我也在做技术。")
     assert build(built, BuildOptions(engine="espeak", jobs=1)).synthesized == 1
@@ -63,7 +64,7 @@ def test_prune_removes_exactly_the_superseded_segment_and_the_rebuild_reuses_the
 
 
 def test_default_prune_keeps_the_segments_of_every_cast_engine(built: Project) -> None:
-    cache = segment_cache(built)
+    cache = SegmentCache(built.segments)
     espeak_keys = set(cache.keys())
     report = prune_cache(built)
     assert set(report.engines) == {"neural", "espeak", "edge"}
@@ -76,7 +77,7 @@ def test_default_prune_keeps_the_segments_of_every_cast_engine(built: Project) -
 
 
 def test_prune_removes_temporary_files_a_killed_build_left(built: Project) -> None:
-    cache = segment_cache(built)
+    cache = SegmentCache(built.segments)
     key = cache.keys()[0]
     leftover = cache.path(key).parent / ".tmp-killed.part"
     leftover.write_bytes(b"RIFF half a segment")
@@ -86,7 +87,7 @@ def test_prune_removes_temporary_files_a_killed_build_left(built: Project) -> No
 
 
 def test_prune_waits_for_no_build_and_touches_nothing_while_one_runs(built: Project) -> None:
-    cache = segment_cache(built)
+    cache = SegmentCache(built.segments)
     _edit(built, "我也是。", "我也在做技术。")  # every old segment of that line is unneeded
     keys = set(cache.keys())
     with build_lock(built.root):
@@ -98,7 +99,7 @@ def test_prune_waits_for_no_build_and_touches_nothing_while_one_runs(built: Proj
 
 
 def test_bad_script_stops_the_prune_before_anything_is_removed(built: Project) -> None:
-    cache = segment_cache(built)
+    cache = SegmentCache(built.segments)
     keys = set(cache.keys())
     _edit(built, "叶理灯:我也是。", "无名氏:我也是。")
     result = _cli(built.root, "prune", "--engine", "espeak")

@@ -288,7 +288,7 @@ def _build(project: Project, options: BuildOptions, ev: BuildEvents, added: _Add
         )
         for ep in chosen
     ]
-    cache = SegmentCache(project.cache / "segments")
+    cache = SegmentCache(project.segments)
     jobs = all_jobs(plans)
     unique_keys = {j.key for j in jobs}
     missing = {k for k in unique_keys if not cache.has(k)}

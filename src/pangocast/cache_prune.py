@@ -31,11 +31,6 @@ class PruneReport:
     """The engines whose segments were kept."""
 
 
-def segment_cache(project: Project) -> SegmentCache:
-    """The show's segment cache."""
-    return SegmentCache(project.cache / "segments")
-
-
 def referenced_keys(project: Project, engine: str) -> set[str]:
     """Cache keys every current script needs with ``engine``'s current casting and lexicon
     (the spoken intro and outro included).
@@ -76,6 +71,6 @@ def prune_cache(project: Project, engines: Sequence[str] = ()) -> PruneReport:
         keep: set[str] = set()
         for name in names:
             keep |= referenced_keys(project, name)
-        cache = segment_cache(project)
+        cache = SegmentCache(project.segments)
         removed = cache.prune(keep)
         return PruneReport(removed, cache.stats(), names)

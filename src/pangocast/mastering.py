@@ -6,10 +6,11 @@ true-peak meter share one 4x oversampling interpolator (BS.1770-4 Annex 2), writ
 so the result is deterministic and needs no extra ffmpeg pass.
 
 A whole episode is never held as floating point: :func:`deliver` keeps the episode as 16-bit
-PCM and works through it in chunks of 1.5 s (loudness, peaks and gains are computed chunk by
-chunk; the limiter's gain is kept only where it is not 1), and measures the encoded MP3 as
-ffmpeg decodes it, chunk by chunk. An hour of audio costs two 16-bit copies (317 MB each),
-not the dozen float64 arrays (1.3 GB each) of a whole-signal computation.
+PCM at its working rate (the engine's) and works through it in chunks of 1.5 s (loudness,
+peaks and gains are computed chunk by chunk; the limiter's gain is kept only where it is not
+1), streams the mastered result into the encoder, and measures the encoded MP3 as ffmpeg
+decodes it, chunk by chunk. An hour of audio at 24 kHz is held as 173 MB of 16-bit PCM,
+not the dozen float64 arrays (1.3 GB each at 44.1 kHz) of a whole-signal computation.
 """
 
 from __future__ import annotations
@@ -157,8 +158,9 @@ def _curvature_weight() -> float:
     first moment. Such a rest has a double zero at DC, so it factors into second
     differences: ``rest = q * [1, -2, 1]`` exactly, and ``|rest . x|`` is at most
     ``sum |q|`` times the largest second difference. Speech is smooth next to the sample
-    rate, so the bound stays within a few hundredths of a dB of the sample peak where
-    ``sum |h| * max |x|`` (+5.8 dB) would send every loud syllable to the interpolators.
+    rate, so the bound stays close to the samples: on a decoded episode of the bundled show,
+    under 0.01 % of 32-sample runs come within reach of its true peak, where
+    ``sum |h| * max |x|`` (+5.8 dB) sends every loud syllable to the interpolators.
     """
     worst = 0.0
     for h in _kernels():

@@ -39,7 +39,7 @@ def preview(project: Project, episode: str, *, turns: int = 3, engine: str = "ne
     ep = replace(ep, turns=tuple(spoken))
     planner = _planner(project, engine)
     plan = planner.plan(ep, show_title="", intro_template=None)
-    cache = SegmentCache(project.cache / "segments")
+    cache = SegmentCache(project.segments)
     report = synthesize_missing(engine, plan.jobs(), cache, workers=1)
     if report.failed:
         raise next(iter(report.failed.values()))

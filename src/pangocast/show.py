@@ -49,6 +49,11 @@ class Project:
     def cache(self) -> Path:
         return self.root / ".cache"
 
+    @property
+    def segments(self) -> Path:
+        """The segment cache (see :class:`pangocast.cache.SegmentCache`)."""
+        return self.cache / "segments"
+
     def script_files(self) -> list[Path]:
         """Episode scripts, sorted by file name.
 

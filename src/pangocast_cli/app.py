@@ -252,9 +252,9 @@ def serve_cmd(
 @cache_app.command("stats")
 def cache_stats() -> None:
     """How many segments the cache holds and their size."""
-    from pangocast.cache_prune import segment_cache
+    from pangocast.cache import SegmentCache
 
-    s = segment_cache(state.project).stats()
+    s = SegmentCache(state.project.segments).stats()
     typer.echo(f"{s.entries} segments, {s.bytes / 1e6:.1f} MB")
 
 
