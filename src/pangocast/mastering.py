@@ -54,7 +54,7 @@ _HALF_TAPS = 8  # interpolator taps on each side of the point (16 per phase)
 _LIMITER_RADIUS = 0.010  # s; gain changes are spread over +-10 ms around a peak
 _CHUNK = 1 << 18  # candidate samples interpolated at once (bounds memory)
 _HOPS_PER_CHUNK = 15  # chunked processing: 15 gating hops (1.5 s) at a time
-_DENSE = 20  # interpolate a whole span once more than 1 position in 20 is a candidate
+_DENSE = 20  # convolve along hot stretches, not gather windows, past 1 candidate in 20
 _WARM_UP = 0.05  # s before a span that K-weighting it from rest needs (see _limited_loudness)
 _MAX_PASSES = 3  # encodes deliver() tries before reporting what it got
 # What MP3 encoding does to loudness, by bit rate, as first guesses for deliver(): the
