@@ -160,6 +160,37 @@ def test_decoded_mp3_meets_loudness_spec(built: Built) -> None:
     assert measure_file(built.mp3).true_peak_dbtp <= -1.0
 
 
+def test_mp3_decodes_alike_in_process_and_through_ffmpeg(built: Built) -> None:
+    """deliver() measures the MP3 as libsndfile decodes it in process; ffmpeg (the other
+    path, for other rates) must agree on every sample: same count, same loudness and peak."""
+    from pangocast import mastering
+
+    reader = mastering._libsndfile_reader(built.mp3, 44100)
+    assert reader is not None, "the delivered MP3 must take the in-process path"
+    reader.close()
+    assert mastering._libsndfile_reader(built.mp3, 22050) is None  # ffmpeg resamples
+    fast = np.concatenate(list(mastering._decoded_pieces(built.mp3, 44100, 65536)))
+    # ffmpeg's pieces share one buffer: each is copied before the next is read
+    slow = np.concatenate([x.copy() for x in mastering._ffmpeg_pieces(built.mp3, 44100, 65536)])
+    assert fast.dtype.kind == "f" and len(fast) == len(slow) == len(built.decoded.samples)
+    assert np.abs(fast - slow / 32768.0).max() <= 1.0 / 32768  # s16 rounding only
+    meter = mastering._Meter(44100)
+    for pcm in mastering._ffmpeg_pieces(built.mp3, 44100, meter.chunk):
+        meter.feed(pcm)
+    got = measure_file(built.mp3)
+    assert got.integrated_lufs == pytest.approx(meter.result().integrated_lufs, abs=0.001)
+    assert got.true_peak_dbtp == pytest.approx(meter.result().true_peak_dbtp, abs=0.01)
+
+
+def test_undecodable_file_is_one_clear_error(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.mp3"
+    bad.write_bytes(b"ID3\x03\x00\x00\x00\x00\x00\x00" + b"\x00not audio" * 50)
+    with pytest.raises(AudioError, match="cannot decode audio"):
+        measure_file(bad)
+    with pytest.raises(AudioError, match="not found"):
+        measure_file(tmp_path / "missing.mp3")
+
+
 def test_mp3_stream_is_mono_44k_cbr(built: Built) -> None:
     info = mp3_info(built.mp3)
     assert (info.channels, info.sample_rate, info.bitrate, info.cbr) == (1, 44100, 64000, True)
