@@ -182,6 +182,18 @@ def test_mp3_decodes_alike_in_process_and_through_ffmpeg(built: Built) -> None:
     assert got.true_peak_dbtp == pytest.approx(meter.result().true_peak_dbtp, abs=0.01)
 
 
+def test_truncated_mp3_decodes_short_in_process(built: Built, tmp_path: Path) -> None:
+    """A cut MP3 decodes to what is left of it, not to the length its header declares."""
+    from pangocast import mastering
+
+    cut = tmp_path / "cut.mp3"
+    data = built.mp3.read_bytes()
+    cut.write_bytes(data[: len(data) // 2])
+    got = sum(len(x) for x in mastering._decoded_pieces(cut, 44100, 65536))
+    full = len(built.decoded.samples)
+    assert 0.3 * full < got < 0.7 * full
+
+
 def test_undecodable_file_is_one_clear_error(tmp_path: Path) -> None:
     bad = tmp_path / "bad.mp3"
     bad.write_bytes(b"ID3\x03\x00\x00\x00\x00\x00\x00" + b"\x00not audio" * 50)

@@ -10,8 +10,9 @@ PCM at its working rate (the engine's) and works through it in chunks of 1.5 s (
 peaks and gains are computed chunk by chunk; the limiter's gain is kept only where it is not
 1), streams the mastered result into the encoder, and measures the encoded MP3 as it is
 decoded, chunk by chunk (in process by libsndfile's mpg123, through soundfile; by ffmpeg
-when that cannot read the file at the rate asked for). An hour of audio at 24 kHz is held as 173 MB of 16-bit PCM,
-not the dozen float64 arrays (1.3 GB each at 44.1 kHz) of a whole-signal computation.
+when that cannot read the file at the rate asked for). An hour of audio at 24 kHz is held
+as 173 MB of 16-bit PCM, not the dozen float64 arrays (1.3 GB each at 44.1 kHz) of a
+whole-signal computation.
 """
 
 from __future__ import annotations
@@ -468,9 +469,7 @@ class _Meter:
         return hops, float(self._carry.sum())
 
 
-def _decoded_pieces(
-    path: Path, rate: int, piece: int
-) -> Iterator[PCM | npt.NDArray[np.floating]]:
+def _decoded_pieces(path: Path, rate: int, piece: int) -> Iterator[PCM | npt.NDArray[np.floating]]:
     """The file at ``path`` decoded to mono at ``rate``, ``piece`` samples at a time (the
     last piece shorter): floats read in process by libsndfile (soundfile) when it reads the
     file as mono at ``rate`` (every MP3 Pangocast writes), else 16-bit PCM from ffmpeg,
@@ -511,11 +510,17 @@ def _libsndfile_reader(path: Path, rate: int) -> Any:
 
 
 def _read_blocks(reader: Any, path: Path, piece: int) -> Iterator[npt.NDArray[np.floating]]:
+    # read() until it returns nothing, not blocks(): blocks() pads up to the length the
+    # file's header declares, which would hide a truncated MP3
     with reader:
-        try:
-            yield from reader.blocks(blocksize=piece, dtype="float64")
-        except (RuntimeError, OSError) as exc:
-            raise AudioError(f"cannot decode audio: {exc}", path=path) from exc
+        while True:
+            try:
+                block = reader.read(piece, dtype="float64")
+            except (RuntimeError, OSError) as exc:
+                raise AudioError(f"cannot decode audio: {exc}", path=path) from exc
+            if len(block) == 0:
+                return
+            yield block
 
 
 def _ffmpeg_pieces(path: Path, rate: int, piece: int) -> Iterator[PCM]:
