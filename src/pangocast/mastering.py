@@ -487,7 +487,7 @@ def _decoded_pieces(path: Path, rate: int, piece: int) -> Iterator[PCM | npt.NDA
         raise AudioError("audio file not found", path=path)
     reader = _libsndfile_reader(path, rate)
     if reader is not None:
-        yield from _read_blocks(reader, path, piece)
+        yield from _libsndfile_pieces(reader, path, piece)
     else:
         yield from _ffmpeg_pieces(path, rate, piece)
 
@@ -509,7 +509,7 @@ def _libsndfile_reader(path: Path, rate: int) -> Any:
     return reader
 
 
-def _read_blocks(reader: Any, path: Path, piece: int) -> Iterator[npt.NDArray[np.floating]]:
+def _libsndfile_pieces(reader: Any, path: Path, piece: int) -> Iterator[npt.NDArray[np.floating]]:
     # read() until it returns nothing, not blocks(): blocks() pads up to the length the
     # file's header declares, which would hide a truncated MP3
     with reader:
