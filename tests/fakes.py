@@ -117,3 +117,17 @@ class FailingOnlineToneEngine(FakeOnlineToneEngine):
 
     def __init__(self) -> None:
         super().__init__(fail_on="失败")
+
+
+class FakeSlowToneEngine(FakeToneEngine):
+    """Plumbing stand-in that takes half a second over any sentence containing 慢 (the rest
+    are instant), like a real engine making the one segment an edit needs."""
+
+    name = "fake-slow"
+
+    def synthesize(self, text: str, voice: Voice) -> Audio:
+        import time
+
+        if "慢" in text:
+            time.sleep(0.5)
+        return super().synthesize(text, voice)

@@ -34,6 +34,19 @@ class PlannedTurn:
 
 
 @dataclass(frozen=True)
+class VoicedTurn:
+    """A turn's sentences joined (and levelled): what :func:`assemble` places as one piece.
+
+    Made by :func:`voice_turn`, ahead of assembly when the caller has time to spare.
+    """
+
+    turn: Turn
+    audio: Audio
+    spans: tuple[tuple[str, int, int], ...]
+    """(sentence text, start sample, end sample) inside ``audio``."""
+
+
+@dataclass(frozen=True)
 class Timeline:
     """The joined audio and where everything landed in it."""
 
@@ -49,7 +62,7 @@ GapFn = Callable[[Turn | None, Turn], float]
 
 
 def assemble(
-    plan: Sequence[PlannedTurn],
+    plan: Sequence[PlannedTurn | VoicedTurn],
     rate: int,
     *,
     gap: GapFn,
@@ -62,7 +75,9 @@ def assemble(
     """Join ``plan`` into one mono track at ``rate``.
 
     Args:
-        plan: the turns in order, each with its sentences' audio (already at ``rate``).
+        plan: the turns in order, each with its sentences' audio (already at ``rate``),
+            or already voiced by :func:`voice_turn` with the same ``rate``,
+            ``sentence_gap`` and ``level``.
         rate: sample rate of every piece and of the result.
         gap: seconds of silence before a turn, given the previous turn.
         sentence_gap: seconds between the sentences of one turn.
@@ -105,7 +120,10 @@ def assemble(
     for item in plan:
         t = item.turn
         pause(gap(prev, t) if (prev is not None or intro) else 0.0)
-        voiced = _turn_audio(item, rate, sentence_gap, level)
+        if isinstance(item, PlannedTurn):
+            voiced = voice_turn(item, rate, sentence_gap, level)
+        else:
+            voiced = item
         turn_start = pos / rate
         offset = pos
         for text, s_start, s_end in voiced.spans:
@@ -134,16 +152,14 @@ def assemble(
     return Timeline(Audio(samples, rate), tuple(turns), tuple(sentences), tuple(chapters))
 
 
-@dataclass(frozen=True)
-class _Voiced:
-    audio: Audio
-    spans: tuple[tuple[str, int, int], ...]
-    """(sentence text, start sample, end sample) inside ``audio``."""
-
-
-def _turn_audio(
+def voice_turn(
     item: PlannedTurn, rate: int, sentence_gap: float, level: Callable[[Audio], Audio] | None
-) -> _Voiced:
+) -> VoicedTurn:
+    """``item``'s sentences joined ``sentence_gap`` seconds apart, then levelled by ``level``.
+
+    Raises:
+        AudioError: a sentence is not at ``rate``, or ``level`` changed the length.
+    """
     gap = np.zeros(round(sentence_gap * rate), dtype=np.int16)
     parts: list[np.ndarray] = []
     spans: list[tuple[str, int, int]] = []
@@ -163,4 +179,4 @@ def _turn_audio(
         if len(levelled.samples) != len(audio.samples) or levelled.rate != rate:
             raise AudioError("levelling changed the length of a turn")
         audio = levelled
-    return _Voiced(audio, tuple(spans))
+    return VoicedTurn(item.turn, audio, tuple(spans))

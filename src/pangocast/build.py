@@ -18,6 +18,7 @@ live is recognisable (:func:`pangocast.manifest.is_pending`).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import importlib
@@ -31,8 +32,8 @@ from pathlib import Path
 from typing import Literal
 
 from pangocast import __version__
-from pangocast.assemble import PlacedSentence, PlannedTurn, Timeline, assemble
-from pangocast.audio import Audio, resample
+from pangocast.assemble import Timeline, VoicedTurn, assemble
+from pangocast.audio import Audio
 from pangocast.cache import SegmentCache
 from pangocast.casting import load_casting, with_fallback
 from pangocast.engines import DEFAULT_ENGINE, engine_class, get_engine
@@ -63,6 +64,7 @@ from pangocast.publish import (
 from pangocast.script import load_script
 from pangocast.show import Project, ShowConfig, load_show
 from pangocast.synth import SegmentJob, SegmentResult, default_workers, synthesize_missing
+from pangocast.turn_prep import TurnPrep, level_turn, load_turn
 
 PIPELINE_VERSION = "3"  # bump when assembly/mastering changes the sound of unchanged input
 
@@ -228,10 +230,10 @@ def build(
             episode that failed. Published output is left as it was.
     """
     ev = events or BuildEvents()
-    with build_lock(project.root):
+    with build_lock(project.root), contextlib.ExitStack() as cleanup:
         added = _Added(project.output)
         try:
-            return _build(project, options, ev, added)
+            return _build(project, options, ev, added, cleanup)
         except BaseException:
             added.remove()
             raise
@@ -261,7 +263,13 @@ class _Added:
                 f.unlink(missing_ok=True)
 
 
-def _build(project: Project, options: BuildOptions, ev: BuildEvents, added: _Added) -> BuildReport:
+def _build(
+    project: Project,
+    options: BuildOptions,
+    ev: BuildEvents,
+    added: _Added,
+    cleanup: contextlib.ExitStack,
+) -> BuildReport:
     from pangocast import pacing as pacing_mod
 
     sweep_temporary(project.output)  # left by a killed build; we hold the lock
@@ -295,6 +303,12 @@ def _build(project: Project, options: BuildOptions, ev: BuildEvents, added: _Add
     ev.planned(len(plans), len(unique_keys), len(missing))
     if missing:  # episodes will be assembled: have their modules ready by then
         _preload(ASSEMBLY_MODULES)
+    workers = options.jobs or default_workers()
+    prep: TurnPrep | None = None
+    if missing and workers > 1:
+        # the turns of the episodes that wait for segments are voiced as they complete
+        prep = TurnPrep(cache, pacing.sentence, lambda plan: engine_rate(plan, cache))
+        cleanup.callback(prep.close)
 
     report = BuildReport()
     unvoiced: set[str] = set()
@@ -308,6 +322,8 @@ def _build(project: Project, options: BuildOptions, ev: BuildEvents, added: _Add
     waiting = _Waiting()
     for i, plan in enumerate(plans):
         waiting.track(i, {j.key for j in plan.jobs()} & missing)
+        if prep is not None and {j.key for j in plan.jobs()} & missing:
+            prep.watch(plan, missing)
 
     def warn(msg: str) -> None:
         report.warnings.append(msg)
@@ -320,7 +336,7 @@ def _build(project: Project, options: BuildOptions, ev: BuildEvents, added: _Add
             project, show, plans[i], cache, previous=published.get(plans[i].meta.slug),
             made=made, missing=missing, failed=failed, engine_name=options.engine,
             pacing=pacing, number=numbers[plans[i].meta.slug], cover=cover, built=built,
-            events=ev, warn=warn,
+            events=ev, warn=warn, prep=prep,
         )  # fmt: skip
         report.episodes.append(er)
         if er.status == "failed":
@@ -335,13 +351,15 @@ def _build(project: Project, options: BuildOptions, ev: BuildEvents, added: _Add
     # overlap synthesis. The longest episodes are synthesized first, so the one assembled
     # after the last segment (while a core may idle) is the shortest. One worker runs in
     # this process: nothing could overlap, so the work keeps its plain order.
-    overlap = (options.jobs or default_workers()) > 1 and len(missing) > 1
+    overlap = workers > 1 and len(missing) > 1
 
     def on_done(job: SegmentJob, result: SegmentResult | None) -> None:
         if result is not None:
             unvoiced.update(result.unvoiced)
             made.add(job.key)
             waiting.done(job.key)
+            if prep is not None:
+                prep.segment_done(job.key)
         ev.segment_done(result.seconds if result else 0.0, result is not None)
         while overlap and waiting.ready:
             finish(waiting.ready.popleft())
@@ -485,6 +503,7 @@ def _finish_episode(
     built: dict[str, BuiltEpisode],
     events: BuildEvents,
     warn: Callable[[str], None],
+    prep: TurnPrep | None = None,
 ) -> EpisodeReport:
     """Publish one episode's files, or keep them as published when its inputs did not
     change; the report says which, or why it failed (``built`` gets the episode)."""
@@ -537,6 +556,7 @@ def _finish_episode(
                 sting,
                 warn,
                 project.audio if show.music else None,
+                prep=prep,
             )
             built[slug] = ep
             er.duration = ep.duration
@@ -544,6 +564,9 @@ def _finish_episode(
     except PangocastError as exc:
         er.status = "failed"
         er.error = exc
+    finally:
+        if prep is not None:
+            prep.forget(plan.all_turns())  # what was voiced ahead and is not used
     events.episode_done(er)
     return er
 
@@ -588,21 +611,6 @@ def _meta_key(plan: EpisodePlan, number: int, guid: str) -> list[object]:
     ]
 
 
-def _load_turn(tp: TurnPlan, cache: SegmentCache, rate: int) -> PlannedTurn:
-    sentences: list[PlacedSentence] = []
-    for s in tp.sentences:
-        if s.job is None:
-            continue
-        audio = cache.get(s.job.key)
-        if audio is None:
-            raise BuildError(
-                f"segment missing from the cache: {s.text[:30]}",
-                hint="run the build again (the cache was changed during the build)",
-            )
-        sentences.append(PlacedSentence(s.text, resample(audio, rate)))
-    return PlannedTurn(tp.turn, tuple(sentences))
-
-
 def _assemble_episode(
     plan: EpisodePlan,
     cache: SegmentCache,
@@ -615,26 +623,30 @@ def _assemble_episode(
     sting: Audio,
     warn: Callable[[str], None],
     music: Path | None = None,
+    *,
+    prep: TurnPrep | None = None,
 ) -> BuiltEpisode:
     from pangocast import encode, mastering, shownotes, transcripts
     from pangocast.pacing import Pacing, pause_between
 
     assert isinstance(pacing, Pacing)
     rate = sting.rate
-    body = [_load_turn(tp, cache, rate) for tp in plan.turns]
-    intro_turns = [_load_turn(plan.intro, cache, rate)] if plan.intro else []
-    outro_turns = [_load_turn(plan.outro, cache, rate)] if plan.outro else []
+
+    def voiced(tp: TurnPlan) -> VoicedTurn:
+        ahead = prep.take(tp, rate) if prep is not None else None
+        return ahead or level_turn(load_turn(tp, cache, rate), rate, pacing.sentence)
+
+    turns = [voiced(tp) for tp in plan.all_turns()]
     timeline = assemble(
-        [*intro_turns, *body, *outro_turns],
+        turns,
         rate,
         gap=lambda prev, nxt: pause_between(prev, nxt, pacing),
         sentence_gap=pacing.sentence,
-        level=mastering.level_segment,
         intro=[sting],
         outro=[sting],
         intro_title=plan.meta.title,
     )
-    del body, intro_turns, outro_turns  # the joined audio holds every sample now
+    del turns  # the joined audio holds every sample now
     if music is not None:
         timeline = _with_music(timeline, music, plan)
     duration = timeline.audio.duration

@@ -37,6 +37,7 @@ from pangocast.audio import BATCHED, PCM, Audio, decode_file, ffmpeg_exe, resamp
 from pangocast.encode import Id3Tags, PcmStream, encode_mp3
 from pangocast.errors import AudioError
 from pangocast.manifest import Chapter
+from pangocast.read_ahead import read_ahead
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -574,7 +575,8 @@ def _measure_decoded(path: Path, rate: int) -> tuple[Loudness, int]:
         audio = decode_file(path, rate)
         return measure(audio), len(audio.samples)
     meter = _Meter(rate)
-    for pcm in _decoded_pieces(path, rate, meter.chunk):
+    # decoding (which releases the GIL) runs in its own thread, beside the measuring
+    for pcm in read_ahead(_decoded_pieces(path, rate, meter.chunk), name="pangocast-decode"):
         meter.feed(pcm)
     return meter.result(), meter.n
 

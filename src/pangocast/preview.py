@@ -6,7 +6,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from pangocast.assemble import assemble
-from pangocast.build import _load_turn, load_episodes, select
+from pangocast.build import engine_rate, load_episodes, select
 from pangocast.cache import SegmentCache
 from pangocast.casting import load_casting
 from pangocast.engines import get_engine
@@ -14,6 +14,7 @@ from pangocast.lexicon import load_lexicon
 from pangocast.plan import Planner
 from pangocast.show import Project
 from pangocast.synth import synthesize_missing
+from pangocast.turn_prep import level_turn, load_turn
 
 PREVIEW_DIR = "preview"
 
@@ -44,14 +45,12 @@ def preview(project: Project, episode: str, *, turns: int = 3, engine: str = "ne
     if report.failed:
         raise next(iter(report.failed.values()))
     pacing = load_pacing(project)
-    first = next(j for j in plan.jobs())
-    rate = cache.get(first.key).rate  # type: ignore[union-attr]
+    rate = engine_rate(plan, cache)
     timeline = assemble(
-        [_load_turn(tp, cache, rate) for tp in plan.turns],
+        [level_turn(load_turn(tp, cache, rate), rate, pacing.sentence) for tp in plan.turns],
         rate,
         gap=lambda a, b: pause_between(a, b, pacing),
         sentence_gap=pacing.sentence,
-        level=mastering.level_segment,
     )
     assert ep.meta is not None
     out = project.output / PREVIEW_DIR / f"{ep.meta.slug}.mp3"
