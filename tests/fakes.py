@@ -121,9 +121,11 @@ class FailingOnlineToneEngine(FakeOnlineToneEngine):
 
 class FakeSlowToneEngine(FakeToneEngine):
     """Plumbing stand-in that takes half a second over any sentence containing 慢 (the rest
-    are instant), like a real engine making the one segment an edit needs."""
+    are instant), like a real engine making the one segment an edit needs. Online, so that
+    builds run it in a thread pool in this process (spawned workers would not find it)."""
 
     name = "fake-slow"
+    offline = False
 
     def synthesize(self, text: str, voice: Voice) -> Audio:
         import time

@@ -367,7 +367,11 @@ def _build(
     order = sorted(range(len(plans)), key=lambda i: -sum(len(j.text) for j in plans[i].jobs()))
     ordered = [j for i in order for j in plans[i].jobs()] if overlap else jobs
     synth = synthesize_missing(
-        options.engine, ordered, cache, workers=options.jobs, on_done=on_done
+        options.engine,
+        [j for j in ordered if j.key in missing],  # the cache was just checked for the rest
+        cache,
+        workers=options.jobs,
+        on_done=on_done,
     )
     failed.update(synth.failed)
     # Only the engine refusing a voice calls for the fallback; a cache that cannot be
@@ -430,10 +434,12 @@ ASSEMBLY_MODULES = (
     "pangocast.encode",
     "pangocast.transcripts",
     "pangocast.shownotes",
+    "pangocast.feed",
+    "pangocast.site",
 )
-"""What assembling an episode imports. scipy's signal package alone takes 1.5-2.5 s to
-import: a build that synthesizes imports them while the engine works (which releases
-the GIL), so a one-sentence edit does not wait for them after its segment is made."""
+"""What assembling and publishing episodes imports. scipy's signal package alone takes
+1-2.5 s to import: a build that synthesizes imports them while its workers make the
+segments, so a one-sentence edit does not wait for them after its segment is made."""
 
 
 def _preload(modules: Sequence[str]) -> None:

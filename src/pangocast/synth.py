@@ -156,7 +156,10 @@ def synthesize_missing(
     if not todo:
         return report
     n = workers or default_workers()
-    if engine is not None or n == 1 or len(todo) == 1:
+    # With more than one worker even a single job goes to the pool: the caller has work
+    # of its own meanwhile (a build voices the waiting episodes' turns), which would share
+    # this process's GIL with the engine.
+    if engine is not None or n == 1:
         eng = engine or get_engine(engine_name)
         for j in todo:
             _record(report, j, partial(run_one, eng, j, cache), on_done)

@@ -14,7 +14,6 @@ little from them.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 
@@ -58,7 +57,7 @@ class TurnPrep:
     :meth:`watch` an episode that waits for segments, report each segment made with
     :meth:`segment_done`, and :meth:`take` each turn when assembling: a turn already voiced
     (or being voiced) comes from the thread, one not started yet is left to the caller.
-    Always :meth:`close` it.
+    Call it from one thread (the build's); always :meth:`close` it.
     """
 
     def __init__(
@@ -71,10 +70,10 @@ class TurnPrep:
         self._gap = sentence_gap
         self._rate_of = rate_of
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pangocast-turns")
-        self._lock = threading.Lock()
         self._voiced: dict[int, tuple[TurnPlan, Future[VoicedTurn]]] = {}
         """By ``id`` of the turn plan, which is kept alive beside its future."""
         self._waiting: dict[str, list[tuple[EpisodePlan, TurnPlan, set[str]]]] = {}
+        self._rates: dict[int, tuple[EpisodePlan, int]] = {}
 
     def watch(self, plan: EpisodePlan, missing: set[str]) -> None:
         """Voice ``plan``'s turns, each once none of its segments is in ``missing``."""
@@ -97,12 +96,13 @@ class TurnPrep:
     def _submit(self, plan: EpisodePlan, tp: TurnPlan) -> None:
         if not any(s.job is not None for s in tp.sentences):
             return  # nothing to voice (the assembly places an empty turn itself)
-        fut = self._pool.submit(self._voice, plan, tp)
-        with self._lock:
-            self._voiced[id(tp)] = (tp, fut)
+        self._voiced[id(tp)] = (tp, self._pool.submit(self._voice, plan, tp))
 
     def _voice(self, plan: EpisodePlan, tp: TurnPlan) -> VoicedTurn:
-        rate = self._rate_of(plan)
+        # (in the thread only) an episode's rate is read from a segment once, not per turn
+        known = self._rates.get(id(plan))
+        rate = known[1] if known is not None and known[0] is plan else self._rate_of(plan)
+        self._rates[id(plan)] = (plan, rate)
         return level_turn(load_turn(tp, self._cache, rate), rate, self._gap)
 
     def take(self, tp: TurnPlan, rate: int) -> VoicedTurn | None:
@@ -112,8 +112,7 @@ class TurnPrep:
         Raises:
             PangocastError: voicing failed (as it would have in the caller).
         """
-        with self._lock:
-            entry = self._voiced.pop(id(tp), None)
+        entry = self._voiced.pop(id(tp), None)
         if entry is None or entry[1].cancel():
             return None
         voiced = entry[1].result()
@@ -121,11 +120,10 @@ class TurnPrep:
 
     def forget(self, turns: Iterable[TurnPlan]) -> None:
         """Drop what is voiced or queued for ``turns`` (an episode not assembled after all)."""
-        with self._lock:
-            for tp in turns:
-                entry = self._voiced.pop(id(tp), None)
-                if entry is not None:
-                    entry[1].cancel()
+        for tp in turns:
+            entry = self._voiced.pop(id(tp), None)
+            if entry is not None:
+                entry[1].cancel()
 
     def close(self) -> None:
         """Stop the thread: queued turns are dropped, one being voiced is finished."""
