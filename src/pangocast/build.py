@@ -64,7 +64,7 @@ from pangocast.publish import (
 from pangocast.script import load_script
 from pangocast.show import Project, ShowConfig, load_show
 from pangocast.synth import SegmentJob, SegmentResult, default_workers, synthesize_missing
-from pangocast.turn_prep import TurnPrep, level_turn, load_turn
+from pangocast.turn_prep import TurnPrep, voice_cached_turn
 
 PIPELINE_VERSION = "3"  # bump when assembly/mastering changes the sound of unchanged input
 
@@ -321,8 +321,9 @@ def _build(
     failed: dict[str, PangocastError] = {}
     waiting = _Waiting()
     for i, plan in enumerate(plans):
-        waiting.track(i, {j.key for j in plan.jobs()} & missing)
-        if prep is not None and {j.key for j in plan.jobs()} & missing:
+        plan_missing = {j.key for j in plan.jobs()} & missing
+        waiting.track(i, plan_missing)
+        if prep is not None and plan_missing:
             prep.watch(plan, missing)
 
     def warn(msg: str) -> None:
@@ -640,7 +641,7 @@ def _assemble_episode(
 
     def voiced(tp: TurnPlan) -> VoicedTurn:
         ahead = prep.take(tp, rate) if prep is not None else None
-        return ahead or level_turn(load_turn(tp, cache, rate), rate, pacing.sentence)
+        return ahead or voice_cached_turn(tp, cache, rate, pacing.sentence)
 
     turns = [voiced(tp) for tp in plan.all_turns()]
     timeline = assemble(

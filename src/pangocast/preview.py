@@ -14,7 +14,7 @@ from pangocast.lexicon import load_lexicon
 from pangocast.plan import Planner
 from pangocast.show import Project
 from pangocast.synth import synthesize_missing
-from pangocast.turn_prep import level_turn, load_turn
+from pangocast.turn_prep import voice_cached_turn
 
 PREVIEW_DIR = "preview"
 
@@ -47,7 +47,7 @@ def preview(project: Project, episode: str, *, turns: int = 3, engine: str = "ne
     pacing = load_pacing(project)
     rate = engine_rate(plan, cache)
     timeline = assemble(
-        [level_turn(load_turn(tp, cache, rate), rate, pacing.sentence) for tp in plan.turns],
+        [voice_cached_turn(tp, cache, rate, pacing.sentence) for tp in plan.turns],
         rate,
         gap=lambda a, b: pause_between(a, b, pacing),
         sentence_gap=pacing.sentence,

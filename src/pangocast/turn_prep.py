@@ -7,9 +7,9 @@ own segments: :class:`TurnPrep` does that work for every turn as soon as its seg
 in the cache, on a core the engine leaves free, so that a one-sentence edit waits only for
 the edited turn, the join and the encode.
 
-Levelling is numpy and scipy work that releases the GIL for most of its time, and the
-engines run outside Python (LiteRT, espeak-ng) or in worker processes, so the thread takes
-little from them.
+Levelling is numpy and scipy work that releases the GIL for most of its time, and a build
+that runs this thread has more than one worker: offline engines then run in worker
+processes, online ones wait on the network, so the thread takes little from them.
 """
 
 from __future__ import annotations
@@ -44,11 +44,18 @@ def load_turn(tp: TurnPlan, cache: SegmentCache, rate: int) -> PlannedTurn:
     return PlannedTurn(tp.turn, tuple(sentences))
 
 
-def level_turn(item: PlannedTurn, rate: int, sentence_gap: float) -> VoicedTurn:
-    """``item`` joined and levelled as the build assembles it (one place says how)."""
+def voice_cached_turn(
+    tp: TurnPlan, cache: SegmentCache, rate: int, sentence_gap: float
+) -> VoicedTurn:
+    """``tp``'s sentences from ``cache``, joined and levelled as an episode places them
+    (the one place that says how, ahead of assembly or during it).
+
+    Raises:
+        BuildError: a segment is missing from the cache (see :func:`load_turn`).
+    """
     from pangocast.mastering import level_segment  # scipy: imported where it is used
 
-    return voice_turn(item, rate, sentence_gap, level_segment)
+    return voice_turn(load_turn(tp, cache, rate), rate, sentence_gap, level_segment)
 
 
 class TurnPrep:
@@ -103,7 +110,7 @@ class TurnPrep:
         known = self._rates.get(id(plan))
         rate = known[1] if known is not None and known[0] is plan else self._rate_of(plan)
         self._rates[id(plan)] = (plan, rate)
-        return level_turn(load_turn(tp, self._cache, rate), rate, self._gap)
+        return voice_cached_turn(tp, self._cache, rate, self._gap)
 
     def take(self, tp: TurnPlan, rate: int) -> VoicedTurn | None:
         """``tp`` voiced at ``rate`` by the thread (waiting while it is at it), or None when
