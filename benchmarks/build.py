@@ -217,12 +217,12 @@ def make_copy(dest: Path, episodes: int | None) -> None:
 
 
 def plans(root: Path, engine: str) -> list[Any]:
-    from pangocast.build import load_episodes
-    from pangocast.casting import load_casting
-    from pangocast.engines import get_engine
-    from pangocast.lexicon import load_lexicon
-    from pangocast.plan import DEFAULT_INTRO, Planner
-    from pangocast.show import Project, load_show
+    from pangocast.core.project import Project, load_show
+    from pangocast.pipeline.build import load_episodes
+    from pangocast.voice.casting import load_casting
+    from pangocast.voice.engines import get_engine
+    from pangocast.voice.lexicon import load_lexicon
+    from pangocast.voice.plan import DEFAULT_INTRO, Planner
 
     project = Project(root)
     show = load_show(project)
@@ -241,7 +241,7 @@ def plans(root: Path, engine: str) -> list[Any]:
 
 def unique_jobs(all_plans: Sequence[Any]) -> list[Any]:
     """The build's segment jobs, each key once, in the order the build submits them."""
-    from pangocast.plan import all_jobs
+    from pangocast.voice.plan import all_jobs
 
     seen: dict[str, Any] = {}
     for j in all_jobs(all_plans):
@@ -254,7 +254,7 @@ _engine: Any = None
 
 def _init(name: str) -> None:
     global _engine
-    from pangocast.engines import get_engine
+    from pangocast.voice.engines import get_engine
 
     _engine = get_engine(name)
 
@@ -304,8 +304,8 @@ def one_segment_seconds(bench: Bench, job: Any) -> float:
 def _segment_child(spec: str) -> float:
     data = json.loads(spec)
     started = time.perf_counter()
-    from pangocast.engines import get_engine
-    from pangocast.engines.base import Voice
+    from pangocast.voice.engines import get_engine
+    from pangocast.voice.engines.base import Voice
 
     engine, voice_id, prosody = data["voice"]
     get_engine(engine).synthesize(data["text"], Voice.make(engine, voice_id, prosody))
@@ -316,11 +316,11 @@ def episode_seconds(root: Path, engine: str, slug: str) -> float:
     """Assembly, mastering, encoding and tagging of one episode from the warm cache, into a
     scratch output folder: the library's per-episode step, timed without the planning,
     cover and sting loading around it."""
-    from pangocast import build as b
-    from pangocast.cache import SegmentCache
-    from pangocast.jingles import load_or_make
-    from pangocast.pacing import load_pacing
-    from pangocast.show import Project, load_show
+    from pangocast.audio.jingles import load_or_make
+    from pangocast.audio.pacing import load_pacing
+    from pangocast.core.project import Project, load_show
+    from pangocast.pipeline import build as b
+    from pangocast.voice.segments import SegmentCache
 
     for module in b.ASSEMBLY_MODULES:  # imported, as the build imports them meanwhile
         importlib.import_module(module)

@@ -8,7 +8,7 @@ of speech are joined, then encodes them as a build does (mono, 64 kbit/s CBR, re
 encoder's CPU seconds (best of three), and how far the decoded MP3 is from the PCM that
 went in: the SNR over the whole clip, and the median per-frame SNR in six bands from 0 to
 12 kHz (the neural voice has nothing above 12 kHz). Pangocast encodes at
-:data:`pangocast.encode.LAME_QUALITY`; ffmpeg's default for libmp3lame is LAME's 3.
+:data:`pangocast.audio.mp3.LAME_QUALITY`; ffmpeg's default for libmp3lame is LAME's 3.
 """
 
 from __future__ import annotations
@@ -26,11 +26,11 @@ import scipy.signal
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
-from pangocast.audio import Audio, decode_file, ffmpeg_exe  # noqa: E402
-from pangocast.encode import LAME_QUALITY, MP3_RATE  # noqa: E402
-from pangocast.engines.base import Voice  # noqa: E402
-from pangocast.engines.neural import NeuralEngine  # noqa: E402
-from pangocast.mastering import master  # noqa: E402
+from pangocast.audio.mastering import master  # noqa: E402
+from pangocast.audio.mp3 import LAME_QUALITY, MP3_RATE  # noqa: E402
+from pangocast.audio.pcm import Audio, decode_file, ffmpeg_exe  # noqa: E402
+from pangocast.voice.engines.base import Voice  # noqa: E402
+from pangocast.voice.engines.neural import NeuralEngine  # noqa: E402
 
 CORPUS = ROOT / "tests" / "data" / "chuanshanjia.txt"
 BANDS = ((0, 500), (500, 1000), (1000, 2000), (2000, 4000), (4000, 8000), (8000, 12000))

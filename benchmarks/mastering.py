@@ -31,9 +31,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tests.speechlike import speech_like
 
-from pangocast.audio import Audio, ffmpeg_exe, run_ffmpeg_filter
-from pangocast.encode import Id3Tags, encode_mp3
-from pangocast.mastering import deliver, level_segment, master, measure
+from pangocast.audio.mastering import deliver, level_segment, master, measure
+from pangocast.audio.mp3 import Id3Tags, encode_mp3
+from pangocast.audio.pcm import Audio, ffmpeg_exe, run_ffmpeg_filter
 
 RATE = 22050
 T = TypeVar("T")

@@ -21,12 +21,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
-from pangocast.build import load_episodes  # noqa: E402
-from pangocast.casting import cast_episode, load_casting  # noqa: E402
-from pangocast.engines.neural import NeuralEngine  # noqa: E402
-from pangocast.lexicon import load_lexicon  # noqa: E402
-from pangocast.normalize import normalize_for_speech, split_sentences  # noqa: E402
-from pangocast.show import Project  # noqa: E402
+from pangocast.core.project import Project  # noqa: E402
+from pangocast.pipeline.build import load_episodes  # noqa: E402
+from pangocast.voice.casting import cast_episode, load_casting  # noqa: E402
+from pangocast.voice.engines.neural import NeuralEngine  # noqa: E402
+from pangocast.voice.lexicon import load_lexicon  # noqa: E402
+from pangocast.voice.normalize import normalize_for_speech, split_sentences  # noqa: E402
 
 
 def main() -> None:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from pangocast.audio import Audio
-from pangocast.engines.base import Engine, Voice, VoiceInfo
+from pangocast.audio.pcm import Audio
+from pangocast.voice.engines.base import Engine, Voice, VoiceInfo
 
 RATE = 24000
 
@@ -26,7 +26,7 @@ class FakeToneEngine(Engine):
         self.empty_on = empty_on
 
     def synthesize(self, text: str, voice: Voice) -> Audio:
-        from pangocast.errors import SynthesisError
+        from pangocast.core.errors import SynthesisError
 
         self.calls.append((text, voice))
         if self.fail_on and self.fail_on in text:
@@ -59,7 +59,7 @@ class BlockedVoiceToneEngine(FakeToneEngine):
     name = "fake-blocked"
 
     def synthesize(self, text: str, voice: Voice) -> Audio:
-        from pangocast.errors import SynthesisError
+        from pangocast.core.errors import SynthesisError
 
         if voice.id == "blocked":
             raise SynthesisError("voice 'blocked' is not available")
@@ -95,7 +95,7 @@ class FakeRaisingToneEngine(FakeToneEngine):
     name = "fake-raising"
 
     def synthesize(self, text: str, voice: Voice) -> Audio:
-        from pangocast.errors import EngineError
+        from pangocast.core.errors import EngineError
 
         if "崩溃" in text:
             raise EngineError(f"fake engine crashed on {text!r}", hint="stand-in failure")

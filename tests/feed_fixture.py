@@ -20,10 +20,16 @@ import mutagen.id3
 import numpy as np
 import pyloudnorm
 
-from pangocast.audio import Audio, ffmpeg_exe
-from pangocast.feed import render_feed
-from pangocast.manifest import MANIFEST_NAME, BuiltEpisode, Chapter, Manifest, manifest_to_text
-from pangocast.show import Project, ShowConfig, load_show
+from pangocast.audio.pcm import Audio, ffmpeg_exe
+from pangocast.core.project import Project, ShowConfig, load_show
+from pangocast.publish.feed import render_feed
+from pangocast.publish.manifest import (
+    MANIFEST_NAME,
+    BuiltEpisode,
+    Chapter,
+    Manifest,
+    manifest_to_text,
+)
 
 _id3: Any = mutagen.id3
 

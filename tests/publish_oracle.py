@@ -16,13 +16,13 @@ from urllib.parse import unquote, urlsplit
 import lxml.html
 from lxml import etree
 
-from pangocast.audio import decoded_duration
-from pangocast.cache import SegmentCache
-from pangocast.check import check_output
-from pangocast.check_media import scan_mp3
-from pangocast.errors import PangocastError
-from pangocast.images import image_info
-from pangocast.show import Project, load_show
+from pangocast.audio.pcm import decoded_duration
+from pangocast.check.media import scan_mp3
+from pangocast.check.validate import check_output
+from pangocast.core.errors import PangocastError
+from pangocast.core.project import Project, load_show
+from pangocast.publish.images import image_info
+from pangocast.voice.segments import SegmentCache
 from tests.conftest import ROOT, TINY_SCRIPT
 
 SECOND = (

@@ -15,11 +15,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from pangocast.audio import ffmpeg_exe
-from pangocast.manifest import BuiltEpisode, Chapter, Manifest, TimedTurn
-from pangocast.serve import PreviewServer
-from pangocast.show import Person, ShowConfig
-from pangocast.site import render_site
+from pangocast.audio.pcm import ffmpeg_exe
+from pangocast.core.project import Person, ShowConfig
+from pangocast.publish.manifest import BuiltEpisode, Chapter, Manifest, TimedTurn
+from pangocast.publish.serve import PreviewServer
+from pangocast.publish.site import render_site
 
 NASTY = "<script>alert(1)</script> \"引号\" & 'apos'"
 """Text that breaks a page wherever it is not escaped."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from pangocast.audio import Audio
+from pangocast.audio.pcm import Audio
 
 
 def speech_like(

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from pangocast.article import ArticleAnalysis, ArticleWarning, analyse_article, parse_article
-from pangocast.article_text import split_paragraphs
-from pangocast.importer import make_slug
-from pangocast.models import Turn, to_parse_json
+from pangocast.core.models import Turn, to_parse_json
+from pangocast.ingest.article import ArticleAnalysis, ArticleWarning, analyse_article, parse_article
+from pangocast.ingest.importer import make_slug
+from pangocast.ingest.text import split_paragraphs
 
 CORPUS = Path(__file__).parent / "data" / "chuanshanjia.txt"
 GOLDEN = Path(__file__).parent / "golden"

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pangocast.article import ArticleWarning, analyse_article, parse_article
-from pangocast.errors import InputError, PangocastError
+from pangocast.core.errors import InputError, PangocastError
+from pangocast.ingest.article import ArticleWarning, analyse_article, parse_article
 
 Row = tuple[str, str, str, str]
 """(kind, role, speaker, text)"""

@@ -8,14 +8,14 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from pangocast.artwork import (
+from pangocast.core.errors import ConfigError
+from pangocast.publish.artwork import (
     FONT_ENV,
     cover_info,
     find_cjk_font,
     missing_glyphs,
     render_cover,
 )
-from pangocast.errors import ConfigError
 
 TITLE = "穿山甲专访 音频版：开源、云原生与SOFAStack"
 
@@ -69,8 +69,8 @@ def test_no_font_names_the_package_to_install(
         render_cover("节目", "", tmp_path / "x.png")
     assert "noto-cjk-sans-otc" in str(info.value)
     monkeypatch.delenv(FONT_ENV)
-    monkeypatch.setattr("pangocast.artwork._noto_package_font", lambda: None)
-    monkeypatch.setattr("pangocast.artwork.DEBIAN_FONTS", ())
+    monkeypatch.setattr("pangocast.publish.artwork._noto_package_font", lambda: None)
+    monkeypatch.setattr("pangocast.publish.artwork.DEBIAN_FONTS", ())
     with pytest.raises(ConfigError, match="Chinese glyphs") as info:
         render_cover("节目", "", tmp_path / "x.png")
     assert "fonts-noto-cjk" in str(info.value)

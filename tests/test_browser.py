@@ -24,7 +24,7 @@ if not CHROMIUM.exists():
 
 from playwright.sync_api import Browser, Frame, Page, sync_playwright  # noqa: E402
 
-from pangocast.serve import make_server  # noqa: E402
+from pangocast.publish.serve import make_server  # noqa: E402
 from tests.site_fixture import (  # noqa: E402
     CHAPTERS,
     DURATION,

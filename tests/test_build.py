@@ -10,12 +10,12 @@ import podcastparser
 import pytest
 from mutagen.mp3 import MP3
 
-from pangocast.build import BuildEvents, BuildOptions, EpisodeReport, build
-from pangocast.check import check_output
-from pangocast.engines import ENGINES
-from pangocast.errors import PangocastError
-from pangocast.manifest import read_manifest
-from pangocast.show import Project, load_show
+from pangocast.check.validate import check_output
+from pangocast.core.errors import PangocastError
+from pangocast.core.project import Project, load_show
+from pangocast.pipeline.build import BuildEvents, BuildOptions, EpisodeReport, build
+from pangocast.publish.manifest import read_manifest
+from pangocast.voice.engines import ENGINES
 from tests.conftest import TINY_SCRIPT
 
 SECOND = (
@@ -128,7 +128,7 @@ def test_failed_episode_leaves_published_output_intact_fake_engine(
 
 
 def test_a_second_build_of_the_same_show_is_refused(show_dir: Path) -> None:
-    from pangocast.publish import build_lock
+    from pangocast.publish.output import build_lock
 
     with build_lock(show_dir), pytest.raises(PangocastError, match="another build"):
         build(Project(show_dir), BuildOptions(engine="espeak", jobs=1))
@@ -175,7 +175,7 @@ def test_blocked_voice_falls_back_with_a_warning_fake_engine(
 def test_music_bed_plays_under_the_intro_and_can_be_switched_off(show_dir: Path) -> None:
     import numpy as np
 
-    from pangocast.audio import decode_file
+    from pangocast.audio.pcm import decode_file
 
     def gap_rms(project: Project) -> float:
         manifest = read_manifest(project.output)
@@ -202,7 +202,7 @@ def test_music_bed_plays_under_the_intro_and_can_be_switched_off(show_dir: Path)
 def test_no_change_rebuild_renders_and_rewrites_nothing(
     two_episode_show: Project, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from pangocast import feed, site
+    from pangocast.publish import feed, site
 
     build(two_episode_show, BuildOptions(engine="espeak", jobs=1))
     out = two_episode_show.output
@@ -241,7 +241,7 @@ def test_feed_and_pages_are_rendered_again_when_their_inputs_change(
 def test_episodes_are_assembled_while_other_segments_are_synthesized_fake_engine(
     two_episode_show: Project, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from pangocast.build import BuildEvents
+    from pangocast.pipeline.build import BuildEvents
     from tests.publish_oracle import THIRD
 
     monkeypatch.setitem(ENGINES, "fake-online", ("tests.fakes", "FakeOnlineToneEngine"))

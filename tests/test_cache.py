@@ -5,9 +5,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pangocast.audio import Audio
-from pangocast.cache import SegmentCache, segment_key
-from pangocast.engines.base import Voice
+from pangocast.audio.pcm import Audio
+from pangocast.voice.engines.base import Voice
+from pangocast.voice.segments import SegmentCache, segment_key
 
 V = Voice.make("neural", "baker", {"pitch": -5.0, "speed": 1.0})
 BASE = segment_key("neural", "m1", V, "你好。")

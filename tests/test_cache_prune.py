@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from pangocast.build import BuildOptions, build
-from pangocast.cache import SegmentCache
-from pangocast.cache_prune import prune_cache
-from pangocast.errors import PangocastError
-from pangocast.publish import build_lock
-from pangocast.show import Project
+from pangocast.core.errors import PangocastError
+from pangocast.core.project import Project
+from pangocast.pipeline.build import BuildOptions, build
+from pangocast.publish.output import build_lock
+from pangocast.voice.prune import prune_cache
+from pangocast.voice.segments import SegmentCache
 
 
 def _cli(project: Path, *args: str) -> subprocess.CompletedProcess[str]:

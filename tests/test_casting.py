@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from pangocast.casting import cast_episode, clashes, load_casting
-from pangocast.errors import ConfigError
-from pangocast.script import parse_script
+from pangocast.core.errors import ConfigError
+from pangocast.script.format import parse_script
+from pangocast.voice.casting import cast_episode, clashes, load_casting
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -11,12 +11,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pangocast.check import Finding, check_output, has_errors
-from pangocast.check_feed import check_feed_against_previous
-from pangocast.check_media import scan_mp3, true_peak_dbfs
-from pangocast.feed import render_feed
-from pangocast.images import image_info
-from pangocast.manifest import Manifest
+from pangocast.check.feed import check_feed_against_previous
+from pangocast.check.media import scan_mp3, true_peak_dbfs
+from pangocast.check.validate import Finding, check_output, has_errors
+from pangocast.publish.feed import render_feed
+from pangocast.publish.images import image_info
+from pangocast.publish.manifest import Manifest
 from tests.feed_fixture import (
     SPECS,
     BuiltOutput,

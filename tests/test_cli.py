@@ -177,6 +177,6 @@ def test_ctrl_c_is_one_line_exit_130_and_the_next_build_resumes(show_dir: Path) 
     again = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert again.returncode == 0, again.stderr
     assert (show_dir / "output" / "feed.xml").is_file()
-    from pangocast.cache import SegmentCache
+    from pangocast.voice.segments import SegmentCache
 
     assert len(SegmentCache(segments).keys()) > cached  # it went on from what was cached

@@ -13,10 +13,10 @@ import aiohttp
 import pytest
 from edge_tts.exceptions import NoAudioReceived
 
-from pangocast.audio import ffmpeg_exe
-from pangocast.engines.base import Voice
-from pangocast.engines.edge import EdgeEngine, split_for_requests
-from pangocast.errors import ConfigError, EngineUnavailableError, SynthesisError
+from pangocast.audio.pcm import ffmpeg_exe
+from pangocast.core.errors import ConfigError, EngineUnavailableError, SynthesisError
+from pangocast.voice.engines.base import Voice
+from pangocast.voice.engines.edge import EdgeEngine, split_for_requests
 
 VOICE = Voice.make("edge", "zh-CN-YunxiNeural", {"rate": "+10%", "pitch": "-5Hz"})
 

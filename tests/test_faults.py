@@ -25,14 +25,14 @@ from typing import Any
 
 import pytest
 
-from pangocast import mastering
-from pangocast.build import BuildOptions, build
-from pangocast.cache import SegmentCache
-from pangocast.engines import ENGINES
-from pangocast.errors import AudioError, PangocastError
-from pangocast.manifest import is_pending, read_manifest
-from pangocast.publish import LOCK_NAME
-from pangocast.show import Project
+from pangocast.audio import mastering
+from pangocast.core.errors import AudioError, PangocastError
+from pangocast.core.project import Project
+from pangocast.pipeline.build import BuildOptions, build
+from pangocast.publish.manifest import is_pending, read_manifest
+from pangocast.publish.output import LOCK_NAME
+from pangocast.voice.engines import ENGINES
+from pangocast.voice.segments import SegmentCache
 from tests.conftest import ROOT
 from tests.publish_oracle import (
     THIRD,
@@ -350,8 +350,8 @@ def test_ffmpeg_that_cannot_encode_stops_that_episode_only(
 ) -> None:
     """The real ffmpeg behind pydub replaced by one that fails (exit 1, a message) or that
     exits 0 after writing a truncated MP3: never a short or empty MP3 published."""
-    from pangocast import encode
-    from pangocast.audio import ffmpeg_exe
+    from pangocast.audio import mp3 as encode
+    from pangocast.audio.pcm import ffmpeg_exe
 
     old = feed_items(both_edited.output)
     if mode == "fails":

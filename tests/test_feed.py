@@ -17,10 +17,10 @@ import pytest
 from lxml import etree
 
 from pangocast import __version__
-from pangocast.errors import BuildError, ConfigError, PangocastError
-from pangocast.feed import render_feed
-from pangocast.feed_ext import ITUNES_NS, PODCAST_NS, PSC_NS
-from pangocast.manifest import Manifest
+from pangocast.core.errors import BuildError, ConfigError, PangocastError
+from pangocast.publish.feed import render_feed
+from pangocast.publish.feed_ext import ITUNES_NS, PODCAST_NS, PSC_NS
+from pangocast.publish.manifest import Manifest
 from tests.feed_fixture import (
     BASE_URL,
     NASTY,
@@ -332,7 +332,7 @@ def test_refuses_bad_show_metadata(tmp_path: Path) -> None:
 
 def test_feed_from_the_written_manifest_is_identical(built: BuiltOutput, tmp_path: Path) -> None:
     """Rendering again from the written manifest gives the same feed bytes."""
-    from pangocast.manifest import read_manifest
+    from pangocast.publish.manifest import read_manifest
 
     copy = tmp_path / "output"
     shutil.copytree(built.output, copy)

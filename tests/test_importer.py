@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from pangocast.errors import InputError
-from pangocast.importer import guess_date, import_source, make_slug
-from pangocast.models import Episode, Turn
-from pangocast.script import load_script
+from pangocast.core.errors import InputError
+from pangocast.core.models import Episode, Turn
+from pangocast.ingest.importer import guess_date, import_source, make_slug
+from pangocast.script.format import load_script
 
 CORPUS = Path(__file__).parent / "data" / "chuanshanjia.txt"
 NAMES = [

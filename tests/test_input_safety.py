@@ -19,16 +19,16 @@ import mutagen.id3
 import pytest
 from lxml import etree, html
 
-from pangocast.build import BuildOptions, build
-from pangocast.casting import load_casting
-from pangocast.engines import get_engine
-from pangocast.feed import render_feed
-from pangocast.lexicon import load_lexicon
-from pangocast.manifest import BuiltEpisode, Manifest, TimedTurn
-from pangocast.plan import MAX_SENTENCE_CHARS, Planner
-from pangocast.script import parse_script
-from pangocast.show import Project, load_show
-from pangocast.site import render_site
+from pangocast.core.project import Project, load_show
+from pangocast.pipeline.build import BuildOptions, build
+from pangocast.publish.feed import render_feed
+from pangocast.publish.manifest import BuiltEpisode, Manifest, TimedTurn
+from pangocast.publish.site import render_site
+from pangocast.script.format import parse_script
+from pangocast.voice.casting import load_casting
+from pangocast.voice.engines import get_engine
+from pangocast.voice.lexicon import load_lexicon
+from pangocast.voice.plan import MAX_SENTENCE_CHARS, Planner
 from tests.conftest import ROOT, TINY_SCRIPT
 from tests.publish_oracle import SECOND, html_injections, new_show, problems
 
@@ -218,7 +218,7 @@ def test_bom_and_windows_line_ends_build_like_plain_utf8(variant: str, tmp_path:
     path = tmp_path / "x.txt"
     plain = parse_script(TINY_SCRIPT, path)
     path.write_bytes(data)
-    from pangocast.script import load_script
+    from pangocast.script.format import load_script
 
     assert load_script(path) == plain
     assert parse_script(data.decode("utf-8"), path) == plain

@@ -8,10 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pangocast.audio import Audio
-from pangocast.encode import Id3Tags, encode_mp3
-from pangocast.errors import AudioError
-from pangocast.jingles import (
+from pangocast.audio.jingles import (
     MUSIC_LOOP_SECONDS,
     duck,
     fit,
@@ -21,7 +18,10 @@ from pangocast.jingles import (
     mix,
     write_defaults,
 )
-from pangocast.mastering import measure
+from pangocast.audio.mastering import measure
+from pangocast.audio.mp3 import Id3Tags, encode_mp3
+from pangocast.audio.pcm import Audio
+from pangocast.core.errors import AudioError
 from tests.speechlike import speech_like
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -4,11 +4,11 @@ from pathlib import Path
 
 import pytest
 
-from pangocast.casting import load_casting
-from pangocast.errors import ConfigError
-from pangocast.lexicon import Lexicon, load_lexicon
-from pangocast.models import Turn
-from pangocast.plan import Planner
+from pangocast.core.errors import ConfigError
+from pangocast.core.models import Turn
+from pangocast.voice.casting import load_casting
+from pangocast.voice.lexicon import Lexicon, load_lexicon
+from pangocast.voice.plan import Planner
 from tests.fakes import FakeToneEngine
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -18,14 +18,9 @@ import mutagen.id3
 import numpy as np
 import pytest
 
-from pangocast import mastering
-from pangocast.assemble import PlacedSentence, PlannedTurn, Timeline, assemble
-from pangocast.audio import Audio, decode_file
-from pangocast.encode import Id3Tags, encode_mp3, mp3_info, read_chapters, write_id3
-from pangocast.errors import AudioError
-from pangocast.jingles import STING_SECONDS, make_sting
-from pangocast.manifest import Chapter, TimedTurn
-from pangocast.mastering import (
+from pangocast.audio import mastering
+from pangocast.audio.jingles import STING_SECONDS, make_sting
+from pangocast.audio.mastering import (
     Delivered,
     audible_span,
     deliver,
@@ -36,9 +31,14 @@ from pangocast.mastering import (
     measure_file,
     trim_silence,
 )
-from pangocast.models import Turn
-from pangocast.pacing import Pacing, pause_between
-from pangocast.transcripts import chapters_json, to_json, to_srt, to_vtt
+from pangocast.audio.mp3 import Id3Tags, encode_mp3, mp3_info, read_chapters, write_id3
+from pangocast.audio.pacing import Pacing, pause_between
+from pangocast.audio.pcm import Audio, decode_file
+from pangocast.audio.timeline import PlacedSentence, PlannedTurn, Timeline, assemble
+from pangocast.core.errors import AudioError
+from pangocast.core.models import Turn
+from pangocast.publish.manifest import Chapter, TimedTurn
+from pangocast.publish.transcripts import chapters_json, to_json, to_srt, to_vtt
 from tests.speechlike import speech_like
 
 ID3_MODULE: Any = mutagen.id3  # unannotated in mutagen
@@ -76,8 +76,8 @@ class Built:
 
 
 def _espeak_voice() -> object:
-    from pangocast.engines import Voice, get_engine
-    from pangocast.errors import EngineUnavailableError
+    from pangocast.core.errors import EngineUnavailableError
+    from pangocast.voice.engines import Voice, get_engine
 
     try:
         engine = get_engine("espeak")
@@ -127,7 +127,7 @@ def built(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
         intro_title="片头",
     )
     folder = tmp_path_factory.mktemp(request.param)
-    from pangocast.artwork import render_cover
+    from pangocast.publish.artwork import render_cover
 
     cover = render_cover("穿山甲专访", "测试", folder / "cover.png")
     mp3 = folder / "episode.mp3"
@@ -163,7 +163,7 @@ def test_decoded_mp3_meets_loudness_spec(built: Built) -> None:
 def test_mp3_decodes_alike_in_process_and_through_ffmpeg(built: Built) -> None:
     """deliver() measures the MP3 as libsndfile decodes it in process; ffmpeg (the other
     path, for other rates) must agree on every sample: same count, same loudness and peak."""
-    from pangocast import mastering
+    from pangocast.audio import mastering
 
     reader = mastering._libsndfile_reader(built.mp3, 44100)
     assert reader is not None, "the delivered MP3 must take the in-process path"
@@ -184,7 +184,7 @@ def test_mp3_decodes_alike_in_process_and_through_ffmpeg(built: Built) -> None:
 
 def test_truncated_mp3_decodes_short_in_process(built: Built, tmp_path: Path) -> None:
     """A cut MP3 decodes to what is left of it, not to the length its header declares."""
-    from pangocast import mastering
+    from pangocast.audio import mastering
 
     cut = tmp_path / "cut.mp3"
     data = built.mp3.read_bytes()
@@ -401,7 +401,7 @@ def test_encoding_failure_is_loud_and_leaves_nothing(
         "#!/bin/sh\necho 'first line' >&2\necho 'Unknown encoder libmp3lame' >&2\nexit 1\n"
     )
     script.chmod(0o755)
-    monkeypatch.setattr("pangocast.encode.ffmpeg_exe", lambda: str(script))
+    monkeypatch.setattr("pangocast.audio.mp3.ffmpeg_exe", lambda: str(script))
     with pytest.raises(AudioError, match="Unknown encoder libmp3lame"):
         encode_mp3(audio, tmp_path / "x.mp3", tags)
     assert list(tmp_path.iterdir()) == [script]
@@ -433,7 +433,7 @@ def test_mp3_gets_ordinary_file_permissions(tmp_path: Path) -> None:
 
 def _reference_master(audio: Audio, target: float, ceiling_db: float) -> Audio:
     """master()'s algorithm on whole float64 arrays (the way it was first written)."""
-    from pangocast import mastering as m
+    from pangocast.audio import mastering as m
 
     x = audio.to_float()
     weighted = m._k_weighted(x, audio.rate)
@@ -468,7 +468,7 @@ def test_chunked_master_equals_the_whole_signal_computation() -> None:
 
 @pytest.mark.parametrize("piece", [66150, 4410, 1000, 7])
 def test_streamed_measurement_equals_measure(piece: int) -> None:
-    from pangocast.mastering import _Meter
+    from pangocast.audio.mastering import _Meter
 
     for seconds in (0.3, 3.37):
         audio = speech_like(seconds, 44100, level_db=-9.0, seed=5)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from pangocast.normalize import digits_zh, normalize_for_speech, number_zh, split_sentences
+from pangocast.voice.normalize import digits_zh, normalize_for_speech, number_zh, split_sentences
 
 CORPUS = Path(__file__).parent / "data" / "chuanshanjia.txt"
 

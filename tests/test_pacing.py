@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from pangocast.errors import ConfigError
-from pangocast.models import Turn
-from pangocast.pacing import Pacing, load_pacing, pacing_from_dict, pause_between
-from pangocast.show import Project
+from pangocast.audio.pacing import Pacing, load_pacing, pacing_from_dict, pause_between
+from pangocast.core.errors import ConfigError
+from pangocast.core.models import Turn
+from pangocast.core.project import Project
 
 HOST = Turn("speech", "host", "老王", "问题？")
 GUEST = Turn("speech", "guest", "杨镭", "回答。")

@@ -21,13 +21,13 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from pangocast.errors import PangocastError
-from pangocast.feed import render_feed
-from pangocast.manifest import BuiltEpisode, Chapter, Manifest, TimedTurn
-from pangocast.models import Episode
-from pangocast.script import SLUG_RE, parse_script
-from pangocast.shownotes import render_notes
-from pangocast.site import render_site
+from pangocast.core.errors import PangocastError
+from pangocast.core.models import Episode
+from pangocast.publish.feed import render_feed
+from pangocast.publish.manifest import BuiltEpisode, Chapter, Manifest, TimedTurn
+from pangocast.publish.shownotes import render_notes
+from pangocast.publish.site import render_site
+from pangocast.script.format import SLUG_RE, parse_script
 from tests.feed_fixture import SHOW_TOML
 from tests.publish_oracle import html_injections
 from tests.site_fixture import make_show
@@ -238,7 +238,7 @@ def manifests(draw: st.DrawFn) -> Manifest:
 
 
 def _load_show(tmp: Path, title: str, description: str) -> object:
-    from pangocast.show import Project, load_show
+    from pangocast.core.project import Project, load_show
 
     (tmp / "feeds").mkdir(exist_ok=True)
     toml = SHOW_TOML.replace('title = "穿山甲专访 测试"', f"title = {_toml(title)}").replace(

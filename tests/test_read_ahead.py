@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from pangocast.read_ahead import read_ahead
+from pangocast.audio.read_ahead import read_ahead
 
 
 def _threads() -> set[str]:

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pangocast.errors import PangocastError, ScriptError
-from pangocast.models import EpisodeMeta, Turn
-from pangocast.script import is_script, load_script, parse_script, render_script
+from pangocast.core.errors import PangocastError, ScriptError
+from pangocast.core.models import EpisodeMeta, Turn
+from pangocast.script.format import is_script, load_script, parse_script, render_script
 
 HEADER = """+++
 title = "测试"

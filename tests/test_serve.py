@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from pangocast.errors import BuildError
-from pangocast.manifest import MANIFEST_NAME, manifest_to_text
-from pangocast.serve import make_server, preview_base_url, preview_server
-from pangocast.show import Project
+from pangocast.core.errors import BuildError
+from pangocast.core.project import Project
+from pangocast.publish.manifest import MANIFEST_NAME, manifest_to_text
+from pangocast.publish.serve import make_server, preview_base_url, preview_server
 from tests.site_fixture import AUDIO, COVER, SLUG, BuiltSite, build_site, running
 
 ROOT = Path(__file__).resolve().parent.parent

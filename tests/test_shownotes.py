@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from html.parser import HTMLParser
 
-from pangocast.manifest import BuiltEpisode, Chapter
-from pangocast.shownotes import render_notes, show_notes
-from pangocast.timefmt import clock
+from pangocast.core.timefmt import clock
+from pangocast.publish.manifest import BuiltEpisode, Chapter
+from pangocast.publish.shownotes import render_notes, show_notes
 
 
 class _Tags(HTMLParser):

@@ -11,10 +11,10 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from pangocast.errors import BuildError, InputError
-from pangocast.manifest import Manifest
-from pangocast.site import render_site
-from pangocast.timefmt import clock, iso_duration
+from pangocast.core.errors import BuildError, InputError
+from pangocast.core.timefmt import clock, iso_duration
+from pangocast.publish.manifest import Manifest
+from pangocast.publish.site import render_site
 from tests.site_fixture import (
     CHAPTERS,
     COVER,

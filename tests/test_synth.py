@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from pangocast.cache import SegmentCache
-from pangocast.casting import load_casting
-from pangocast.errors import SynthesisError
-from pangocast.lexicon import Lexicon
-from pangocast.plan import Planner
-from pangocast.script import parse_script
-from pangocast.synth import SegmentJob, synthesize_missing
+from pangocast.core.errors import SynthesisError
+from pangocast.script.format import parse_script
+from pangocast.voice.casting import load_casting
+from pangocast.voice.lexicon import Lexicon
+from pangocast.voice.plan import Planner
+from pangocast.voice.segments import SegmentCache
+from pangocast.voice.synth import SegmentJob, synthesize_missing
 from tests.conftest import TINY_SCRIPT
 from tests.fakes import FakeToneEngine
 

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pangocast.manifest import Chapter, TimedTurn
-from pangocast.transcripts import (
+from pangocast.publish.manifest import Chapter, TimedTurn
+from pangocast.publish.transcripts import (
     chapters_json,
     cues,
     split_text,

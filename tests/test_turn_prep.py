@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from pangocast import turn_prep
-from pangocast.build import BuildOptions, build
-from pangocast.engines import ENGINES
-from pangocast.manifest import read_manifest
-from pangocast.show import Project
+from pangocast.core.project import Project
+from pangocast.pipeline import turn_prep
+from pangocast.pipeline.build import BuildOptions, build
+from pangocast.publish.manifest import read_manifest
+from pangocast.voice.engines import ENGINES
 from tests.conftest import TINY_SCRIPT
 
 CASTING = (

@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pangocast.audio import Audio, decode_file
-from pangocast.build import BuildOptions, build
-from pangocast.manifest import read_manifest
-from pangocast.show import Project
+from pangocast.audio.pcm import Audio, decode_file
+from pangocast.core.project import Project
+from pangocast.pipeline.build import BuildOptions, build
+from pangocast.publish.manifest import read_manifest
 from tests.audio_measure import f0_track
 
 

@@ -4,7 +4,7 @@ The library never prints; the ``pangocast`` command line (``pangocast.cli``) is 
 layer over the functions exported here.
 """
 
-from pangocast.errors import PangocastError
+from pangocast.core.errors import PangocastError
 
 __all__ = ["PangocastError", "__version__"]
 __version__ = "0.1.0"

@@ -11,8 +11,8 @@ from typing import Annotated, Any
 
 import typer
 
-from pangocast.errors import PangocastError
-from pangocast.show import Project
+from pangocast.core.errors import PangocastError
+from pangocast.core.project import Project
 
 app = typer.Typer(
     name="pangocast",
@@ -96,7 +96,7 @@ def build_cmd(
     ] = False,
 ) -> None:
     """Build MP3 episodes, transcripts, chapters, the site and output/feed.xml."""
-    from pangocast.build import BuildOptions, build
+    from pangocast.pipeline.build import BuildOptions, build
     from pangocast_cli.progress import RichEvents, summary_table
 
     state.interrupted = RESUME
@@ -127,7 +127,7 @@ def import_cmd(
     ] = False,
 ) -> None:
     """Split an article or column dump into episode scripts under scripts/."""
-    from pangocast.importer import import_source
+    from pangocast.ingest.importer import import_source
 
     report = import_source(source, out or state.project.scripts, force=force)
     for line in report.lines():
@@ -140,8 +140,8 @@ def parse_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON (see README).")] = False,
 ) -> None:
     """Show how the parser attributes every paragraph."""
-    from pangocast.article import parse_source
-    from pangocast.models import to_parse_json
+    from pangocast.core.models import to_parse_json
+    from pangocast.ingest.article import parse_source
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -161,7 +161,7 @@ def parse_cmd(
 @app.command("voices")
 def voices_cmd(engine: EngineOpt = "neural") -> None:
     """List the voices an engine offers (edge asks the online service)."""
-    from pangocast.engines import get_engine
+    from pangocast.voice.engines import get_engine
 
     for v in get_engine(engine).list_voices():
         typer.echo(f"{v.id:28} {v.language:8} {v.gender:7} {v.description}")
@@ -176,8 +176,8 @@ def cast_cmd(
     from rich.console import Console
     from rich.table import Table
 
-    from pangocast.build import load_episodes, select
-    from pangocast.casting import cast_episode, clashes, load_casting
+    from pangocast.pipeline.build import load_episodes, select
+    from pangocast.voice.casting import cast_episode, clashes, load_casting
 
     rules = load_casting(state.project.voices).for_engine(engine)
     (ep,) = select(load_episodes(state.project), [episode])[:1]
@@ -199,7 +199,7 @@ def preview_cmd(
     engine: EngineOpt = "neural",
 ) -> None:
     """Render a short clip of an episode's first turns for quick listening."""
-    from pangocast.preview import preview
+    from pangocast.pipeline.preview import preview
 
     state.interrupted = RESUME
     path = preview(state.project, episode, turns=turns, engine=engine)
@@ -217,8 +217,8 @@ def check_cmd(
     from rich.console import Console
     from rich.table import Table
 
-    from pangocast.check import check_output
-    from pangocast.show import load_show
+    from pangocast.check.validate import check_output
+    from pangocast.core.project import load_show
 
     show = load_show(state.project)
     prev = previous.read_bytes() if previous else None
@@ -241,7 +241,7 @@ def serve_cmd(
     host: Annotated[str, typer.Option("--host", help="Address to bind.")] = "127.0.0.1",
 ) -> None:
     """Preview output/ locally (HEAD and byte ranges, like a real static host)."""
-    from pangocast.serve import preview_output
+    from pangocast.publish.serve import preview_output
 
     try:
         preview_output(state.project, host, port, ready=lambda url: typer.echo(f"serving {url}"))
@@ -252,7 +252,7 @@ def serve_cmd(
 @cache_app.command("stats")
 def cache_stats() -> None:
     """How many segments the cache holds and their size."""
-    from pangocast.cache import SegmentCache
+    from pangocast.voice.segments import SegmentCache
 
     s = SegmentCache(state.project.segments).stats()
     typer.echo(f"{s.entries} segments, {s.bytes / 1e6:.1f} MB")
@@ -271,7 +271,7 @@ def cache_prune(
     ] = None,
 ) -> None:
     """Remove segments no script needs any more, with the current casting and lexicon."""
-    from pangocast.cache_prune import prune_cache
+    from pangocast.voice.prune import prune_cache
 
     report = prune_cache(state.project, engine or ())
     typer.echo(

@@ -17,7 +17,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from pangocast.build import BuildEvents, BuildReport, EpisodeReport
+from pangocast.pipeline.build import BuildEvents, BuildReport, EpisodeReport
 
 
 class RichEvents(BuildEvents):

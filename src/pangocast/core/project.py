@@ -1,0 +1,214 @@
+"""A show folder: its layout, and the show metadata under ``feeds/show.toml``."""
+
+from __future__ import annotations
+
+import tomllib
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pangocast.core.errors import ConfigError
+
+SHOW_FILE = "show.toml"
+PODCAST_GUID_NAMESPACE = uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6")
+
+
+@dataclass(frozen=True)
+class Project:
+    """The folders of a show root."""
+
+    root: Path
+
+    @property
+    def scripts(self) -> Path:
+        return self.root / "scripts"
+
+    @property
+    def voices(self) -> Path:
+        return self.root / "voices"
+
+    @property
+    def feeds(self) -> Path:
+        return self.root / "feeds"
+
+    @property
+    def audio(self) -> Path:
+        return self.root / "audio"
+
+    @property
+    def output(self) -> Path:
+        return self.root / "output"
+
+    @property
+    def templates(self) -> Path:
+        """Optional page templates overriding the packaged ones."""
+        return self.root / "templates"
+
+    @property
+    def cache(self) -> Path:
+        return self.root / ".cache"
+
+    @property
+    def segments(self) -> Path:
+        """The segment cache (see :class:`pangocast.voice.segments.SegmentCache`)."""
+        return self.cache / "segments"
+
+    def script_files(self) -> list[Path]:
+        """Episode scripts, sorted by file name.
+
+        Raises:
+            ConfigError: there is no ``scripts/`` folder.
+        """
+        if not self.scripts.is_dir():
+            raise ConfigError(
+                "no scripts/ folder",
+                path=self.root,
+                hint="run inside a show folder, pass --project DIR, or 'pangocast import' first",
+            )
+        return sorted(p for p in self.scripts.glob("*.txt") if p.is_file())
+
+
+@dataclass(frozen=True)
+class Person:
+    """A person credited in the feed (``podcast:person``)."""
+
+    name: str
+    role: str = "host"
+    href: str | None = None
+    img: str | None = None
+
+
+@dataclass(frozen=True)
+class ShowConfig:
+    """Show-level metadata for the feed and the site (``feeds/show.toml``)."""
+
+    title: str
+    description: str
+    base_url: str
+    """Public URL where ``output/`` is served, e.g. https://example.org/pangocast/"""
+    language: str
+    author: str
+    owner_name: str
+    owner_email: str
+    category: str
+    subcategory: str | None
+    explicit: bool
+    show_type: str
+    podcast_guid: str
+    locked: bool
+    copyright: str | None
+    cover: str | None
+    """Cover art path relative to the show root (e.g. audio/cover.png); None = generated."""
+    hosts: tuple[Person, ...]
+    outro: str | None
+    intro: str | None
+    music: bool = True
+    """Play the music bed (``audio/music.*``), ducked, under the spoken intro and outro."""
+
+    def with_base_url(self, base_url: str) -> ShowConfig:
+        """The same show served from another base URL (e.g. a local preview)."""
+        from dataclasses import replace
+
+        return replace(self, base_url=normalise_base_url(base_url))
+
+    def url(self, rel: str) -> str:
+        """Absolute public URL of a file under ``output/``."""
+        return self.base_url + rel.lstrip("/")
+
+    @property
+    def feed_url(self) -> str:
+        return self.url("feed.xml")
+
+
+def normalise_base_url(url: str) -> str:
+    """``url`` with exactly one trailing slash."""
+    return url.rstrip("/") + "/"
+
+
+def podcast_guid_for(feed_url: str) -> str:
+    """Podcasting 2.0 ``podcast:guid``: UUIDv5 of the feed URL without scheme and trailing /."""
+    bare = feed_url.split("://", 1)[-1].rstrip("/")
+    return str(uuid.uuid5(PODCAST_GUID_NAMESPACE, bare))
+
+
+def load_show(project: Project) -> ShowConfig:
+    """Read ``feeds/show.toml``.
+
+    Raises:
+        ConfigError: the file is missing or a field is missing or malformed.
+    """
+    path = project.feeds / SHOW_FILE
+    try:
+        data: dict[str, Any] = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ConfigError(
+            "show metadata not found", path=path, hint="create feeds/show.toml (see README)"
+        ) from exc
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"malformed show metadata: {exc}", path=path) from exc
+
+    def req(key: str) -> str:
+        value = data.get(key)
+        if not isinstance(value, str) or not value.strip():
+            raise ConfigError(
+                f"field '{key}' is missing or empty", path=path, hint=f'add {key} = "..."'
+            )
+        return value.strip()
+
+    def opt(key: str) -> str | None:
+        value = data.get(key)
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            raise ConfigError(f"field '{key}' must be text", path=path)
+        return value.strip() or None
+
+    def flag(key: str, default: bool) -> bool:
+        value = data.get(key, default)
+        if not isinstance(value, bool):
+            raise ConfigError(f"field '{key}' must be true or false", path=path)
+        return value
+
+    owner = data.get("owner", {})
+    if not isinstance(owner, dict) or not owner.get("name") or not owner.get("email"):
+        raise ConfigError(
+            "owner needs a name and an email",
+            path=path,
+            hint='add [owner] with name = "..." and email = "..."',
+        )
+    base_url = normalise_base_url(req("base_url"))
+    hosts = tuple(
+        Person(
+            name=str(h["name"]),
+            role=str(h.get("role", "host")),
+            href=h.get("href"),
+            img=h.get("img"),
+        )
+        for h in data.get("hosts", [])
+        if isinstance(h, dict) and h.get("name")
+    )
+    show_type = data.get("type", "episodic")
+    if show_type not in ("episodic", "serial"):
+        raise ConfigError("type must be episodic or serial", path=path)
+    return ShowConfig(
+        title=req("title"),
+        description=req("description"),
+        base_url=base_url,
+        language=opt("language") or "zh-cn",
+        author=req("author"),
+        owner_name=str(owner["name"]),
+        owner_email=str(owner["email"]),
+        category=opt("category") or "Technology",
+        subcategory=opt("subcategory"),
+        explicit=flag("explicit", False),
+        show_type=show_type,
+        podcast_guid=req("podcast_guid"),
+        locked=flag("locked", True),
+        copyright=opt("copyright"),
+        cover=opt("cover"),
+        hosts=hosts,
+        outro=opt("outro"),
+        intro=opt("intro"),
+        music=flag("music", True),
+    )

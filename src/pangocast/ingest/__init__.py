@@ -1,0 +1,1 @@
+"""Reading articles and column dumps into episode scripts."""

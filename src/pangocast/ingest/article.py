@@ -1,0 +1,435 @@
+"""Reading raw articles and column dumps: every paragraph gets a kind and a speaker.
+
+:func:`parse_article` turns an article (or a dump of several) into episodes whose turns say
+who speaks each paragraph, the way a careful editor would read it:
+
+- labelled Q&A in every spelling (``老王:``, ``老王:``, ``**老王**:``, ``问:``/``答:``,
+  ``Q:``/``A:``, ``记者:``/``主持人:``/``笔者:``/``编者:`` for the interviewer) and a label
+  whose colon was lost ("叶理灯如果说…" right after a question, when 叶理灯 is a speaker);
+- an unlabelled paragraph continues the current speaker until the next label, a heading,
+  or a paragraph that talks about that speaker in the third person;
+- framing (intro, a chapter's opening before any label, closing narration) is the narrator;
+- quoted speech inside narration goes to the person quoted (:mod:`pangocast.ingest.quotes`);
+- headings are chapters; pull quotes and editor's highlight lines are highlights; captions,
+  image markers, bylines and a dump's listing header are skipped;
+- the column footer, found by repetition (:mod:`pangocast.ingest.split`), becomes an outro
+  read once per episode by the narrator (:attr:`pangocast.core.models.Turn.outro`).
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pangocast.core.errors import InputError
+from pangocast.core.models import DEFAULT_NARRATOR, Episode, Role, Turn
+from pangocast.ingest.people import (
+    NARRATOR_WORDS,
+    People,
+    analyse_people,
+    base_label,
+    label_of,
+    strip_honorific,
+)
+from pangocast.ingest.quotes import QuoteReader, enclosed, quote_balance, starts_with_quote
+from pangocast.ingest.split import Chunk, split_dump
+from pangocast.ingest.text import (
+    SENTENCE_END,
+    Para,
+    clause_aligned,
+    is_caption,
+    is_credit_line,
+    is_heading_form,
+    is_image_marker,
+    is_listing_header,
+    letters,
+    sentences,
+    split_paragraphs,
+    squash,
+    strip_heading_marks,
+)
+from pangocast.script.format import is_script, load_script
+
+__all__ = [
+    "ArticleAnalysis",
+    "ArticleWarning",
+    "ParsedEpisode",
+    "analyse_article",
+    "parse_article",
+    "parse_source",
+]
+
+PULL_QUOTE_MAX = 100
+PULL_QUOTE_MIN = 8
+HIGHLIGHT_MAX = 60
+QUOTE_CARRY_MAX = 8
+_LOST_COLON_STOP = set(
+    "说表认讲指谈介解补强透告回坦直笑感提举总反答问的,,、。::((先等和与也还则又就在对是及"
+)
+
+
+class ArticleWarning(UserWarning):
+    """A guess the article parser made (an episode boundary, an ambiguous answer label)."""
+
+
+@dataclass(frozen=True)
+class ParsedEpisode:
+    """One episode read from an article, with what the parser found out about it.
+
+    Attributes:
+        episode: the episode (``meta`` is None: the article has no script header).
+        guests: the interviewees' canonical names.
+        host: the interviewer's name when the article gives one.
+        speakers: every named speaker of a turn (narrator excluded) and its role.
+        footer_lines: source lines of the paragraphs that were the column footer.
+        guessed_split: the episode's start was guessed (no marker, no footer before it).
+        paragraphs: the body paragraphs (for coverage checks and summaries).
+    """
+
+    episode: Episode
+    guests: tuple[str, ...]
+    host: str | None
+    speakers: dict[str, Role]
+    footer_lines: tuple[int, ...]
+    guessed_split: bool
+    paragraphs: tuple[Para, ...] = ()
+
+
+@dataclass(frozen=True)
+class ArticleAnalysis:
+    """Everything :func:`analyse_article` found in a document.
+
+    Attributes:
+        episodes: the articles, in document order.
+        footer: the column footer's paragraphs (empty when there is none).
+        column: the column's name, when the footer or a listing header gives it.
+        host: the dump's most common named interviewer.
+        warnings: the guesses made, one line each.
+    """
+
+    episodes: tuple[ParsedEpisode, ...]
+    footer: tuple[str, ...]
+    column: str | None
+    host: str | None
+    warnings: tuple[str, ...] = field(default=())
+
+
+def parse_source(path: Path) -> list[Episode]:
+    """Episodes from a file: an episode script, or a raw article / column dump.
+
+    Raises:
+        InputError: the file cannot be read, or the script or article is malformed.
+    """
+    text = read_article(path)
+    if is_script(text):
+        return [load_script(path)]
+    return parse_article(text, str(path))
+
+
+def read_article(path: Path) -> str:
+    """Read a UTF-8 text file (BOM and CRLF tolerated).
+
+    Raises:
+        InputError: the file is missing, unreadable or not UTF-8.
+    """
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InputError(
+            f"cannot read the source: {exc.strerror or exc}",
+            path=path,
+            hint="check the path",
+        ) from exc
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise InputError(
+            "source is not UTF-8",
+            path=path,
+            line=line,
+            hint="re-save it as UTF-8 (e.g. iconv -f GBK -t UTF-8)",
+        ) from exc
+
+
+def parse_article(text: str, source: str = "<article>") -> list[Episode]:
+    """Episodes from a raw article or a column dump, every paragraph attributed.
+
+    Guesses (an episode boundary without marker or footer, …) are reported with
+    ``warnings.warn(..., ArticleWarning)``; :func:`analyse_article` returns them instead.
+
+    Raises:
+        InputError: the text has nothing to read.
+    """
+    analysis = analyse_article(text, source)
+    for w in analysis.warnings:
+        warnings.warn(f"{source}: {w}", ArticleWarning, stacklevel=2)
+    return [pe.episode for pe in analysis.episodes]
+
+
+def analyse_article(text: str, source: str = "<article>") -> ArticleAnalysis:
+    """Read a raw article or dump; return the episodes and what was found or guessed.
+
+    Raises:
+        InputError: the text has nothing to read.
+    """
+    paras = split_paragraphs(text)
+    if not any(letters(p.text) for p in paras if p.split_mark is None):
+        raise InputError(
+            "the article is empty",
+            path=source,
+            line=1,
+            hint="give a text file with the interview's paragraphs separated by blank lines",
+        )
+    split = split_dump(paras)
+    found = [analyse_people(c.paras) for c in split.chunks]
+    hosts = Counter(p.host for p in found if p.host)
+    dump_host = hosts.most_common(1)[0][0] if hosts else None
+    notes = list(split.warnings)
+    episodes: list[ParsedEpisode] = []
+    for chunk in split.chunks:
+        people = analyse_people(chunk.paras, known_hosts=hosts, host_fallback=dump_host)
+        notes.extend(people.warnings)
+        parsed = _read_chunk(chunk, people, dump_host, split.footer, source)
+        if parsed is None:
+            first = (chunk.header + chunk.paras)[0].line
+            notes.append(f"line {first}: no speech until the next split; skipped")
+            continue
+        episodes.append(parsed)
+    if not episodes:
+        raise InputError(
+            "the article has nothing to say",
+            path=source,
+            line=paras[0].line,
+            hint="it holds only captions, markers or headings: give the interview's text",
+        )
+    return ArticleAnalysis(tuple(episodes), split.footer, split.column, dump_host, tuple(notes))
+
+
+def _read_chunk(
+    chunk: Chunk, people: People, dump_host: str | None, footer: Sequence[str], source: str
+) -> ParsedEpisode | None:
+    """One article's episode (None when it has nothing to say)."""
+    reader = _ChunkReader(chunk, people, dump_host)
+    turns = reader.read()
+    if not any(t.kind == "speech" for t in turns):
+        return None
+    turns.extend(_outro(footer, chunk))
+    return ParsedEpisode(
+        episode=Episode(title=chunk.title, turns=tuple(turns), source=source),
+        guests=tuple(people.guests),
+        host=people.host,
+        speakers=reader.used,
+        footer_lines=tuple(p.line for p in chunk.footer),
+        guessed_split=chunk.guessed,
+        paragraphs=tuple(chunk.paras),
+    )
+
+
+def _outro(footer: Sequence[str], chunk: Chunk) -> list[Turn]:
+    if not footer:
+        return []
+    lines = [p.line for p in chunk.footer]
+    out: list[Turn] = []
+    for n, text in enumerate(footer):
+        line = lines[n] if n < len(lines) else None
+        out.append(Turn("speech", "narrator", DEFAULT_NARRATOR, text, line, outro=True))
+    return out
+
+
+# --- reading one article ----------------------------------------------------------------
+
+
+def is_pull_quote(paras: Sequence[Para], i: int) -> bool:
+    """A short paragraph that repeats a sentence of a neighbouring paragraph."""
+    text = paras[i].text
+    flat = squash(text)
+    n = len(letters(flat))
+    if not PULL_QUOTE_MIN <= n <= PULL_QUOTE_MAX:
+        return False
+    core = flat.rstrip(SENTENCE_END + "…. ")
+    heading_like = is_heading_form(text)
+    for j in (i + 1, i - 1, i + 2):
+        if not 0 <= j < len(paras):
+            continue
+        if j == i + 2 and is_heading_form(paras[i + 1].text):
+            continue
+        hay = squash(paras[j].text)
+        if len(hay) <= len(flat):
+            continue
+        pos = hay.find(core)
+        if pos < 0:
+            continue
+        if heading_like:
+            if j == i + 1 and pos == 0 and len(letters(core)) >= 10:
+                return True
+            continue
+        if len(letters(core)) >= 12 or clause_aligned(hay, pos, pos + len(core)):
+            return True
+    return False
+
+
+def _skip_form(text: str) -> bool:
+    return is_image_marker(text) or is_caption(text) or is_credit_line(text)
+
+
+class _ChunkReader:
+    """Attributes the paragraphs of one article."""
+
+    def __init__(self, chunk: Chunk, people: People, dump_host: str | None) -> None:
+        self.chunk = chunk
+        self.paras = chunk.paras
+        self.people = people
+        self.narrator = DEFAULT_NARRATOR
+        self.host = people.host or dump_host
+        self.quotes = QuoteReader(people, self.host)
+        self.turns: list[Turn] = []
+        self.used: dict[str, Role] = {}
+        self.current: str | None = None
+        self.carried: set[int] = set()
+
+    # -- helpers ----------------------------------------------------------------------
+
+    def _role(self, speaker: str) -> Role:
+        if speaker == self.host:
+            return "host"
+        return self.people.roles.get(speaker, "guest")
+
+    def _say(self, speaker: str | None, text: str, line: int, kind: str = "speech") -> None:
+        text = text.strip()
+        if not text:
+            return
+        if kind == "highlight":
+            self.turns.append(Turn("highlight", "narrator", self.narrator, text, line))
+            return
+        if kind == "skip":
+            self.turns.append(Turn("skip", "narrator", self.narrator, text, line))
+            return
+        if kind == "chapter":
+            self.turns.append(Turn("chapter", "narrator", self.narrator, text, line))
+            return
+        if speaker is None or speaker == self.narrator:
+            self.turns.append(Turn("speech", "narrator", self.narrator, text, line))
+            return
+        role = self._role(speaker)
+        self.used.setdefault(speaker, role)
+        self.turns.append(Turn("speech", role, speaker, text, line))
+
+    def _label(self, text: str) -> tuple[str | None, str] | None:
+        """(speaker or None for the narrator, words) when ``text`` is a labelled turn."""
+        lab = label_of(text)
+        if lab is None:
+            return None
+        raw, rest = lab
+        name = base_label(strip_honorific(raw))
+        if raw in NARRATOR_WORDS or name in NARRATOR_WORDS:
+            return None, text
+        mapped = self.people.speakers.get(name) or self.people.speakers.get(raw)
+        if mapped is None:
+            return None
+        return mapped[0], enclosed(rest)
+
+    def _lost_colon(self, text: str) -> tuple[str, str] | None:
+        """ "叶理灯如果说…": a known labelled speaker's name with the colon lost."""
+        for raw, (speaker, _role) in self.people.speakers.items():
+            if len(raw) < 2 or speaker == self.current or not text.startswith(raw):
+                continue
+            rest = text[len(raw) :]
+            if rest and rest[0] not in _LOST_COLON_STOP and not rest[0].isspace():
+                return speaker, rest
+        return None
+
+    def _third_person(self, text: str, speaker: str) -> bool:
+        """The paragraph talks about ``speaker`` (so the speaker is not the one talking)."""
+        names = {speaker} | {a for a, c in self.people.aliases.items() if c == speaker}
+        for n in names:
+            for m in re.finditer(re.escape(n), text):
+                if text[max(0, m.start() - 1) : m.start()] != "我":
+                    return True
+        return False
+
+    def _is_highlight_line(self, i: int) -> bool:
+        """A one-sentence line inside an answer, right before the same speaker's label."""
+        text = self.paras[i].text
+        if len(letters(text)) > HIGHLIGHT_MAX or len(sentences(text)) != 1:
+            return False
+        if i + 1 >= len(self.paras):
+            return False
+        nxt = self._label(self.paras[i + 1].text)
+        return nxt is not None and nxt[0] == self.current
+
+    def _plan_carry(self) -> None:
+        """Paragraphs that continue a quotation left open (Chinese multi-paragraph quotes)."""
+        for i, p in enumerate(self.paras):
+            _lead, open_end = quote_balance(p.text)
+            if not open_end:
+                continue
+            for j in range(i + 1, min(i + 1 + QUOTE_CARRY_MAX, len(self.paras))):
+                q = self.paras[j].text
+                if starts_with_quote(q) or is_heading_form(q) or label_of(q) is not None:
+                    break
+                lead, _ = quote_balance(q)
+                if lead:
+                    self.carried.update(range(i + 1, j + 1))
+                    break
+                if any(c in q for c in '“「"'):
+                    break
+
+    # -- the walk ---------------------------------------------------------------------
+
+    def read(self) -> list[Turn]:
+        """The turns of the article, header lines first."""
+        for p in self.chunk.header:
+            self._say(None, p.text, p.line, "skip")
+        self._plan_carry()
+        for i, p in enumerate(self.paras):
+            self._paragraph(i, p)
+        return self.turns
+
+    def _paragraph(self, i: int, p: Para) -> None:
+        text = p.text
+        if _skip_form(text) or (i == 0 and is_listing_header(text)):
+            self._say(None, text, p.line, "skip")
+            return
+        if i not in self.carried and is_pull_quote(self.paras, i):
+            self._say(None, text, p.line, "highlight")
+            return
+        if p.index in self.people.intros:
+            self.current = None
+            self._say(None, text, p.line)
+            return
+        labelled = self._label(text)
+        if labelled is None and i not in self.carried and is_heading_form(text):
+            self.current = None
+            self._say(None, strip_heading_marks(text), p.line, "chapter")
+            return
+        if labelled is not None:
+            speaker, words = labelled
+            self.current = speaker
+            if speaker is None:
+                self._narrate(i, p)
+            else:
+                self._say(speaker, words, p.line)
+            return
+        if self.current is not None:
+            lost = self._lost_colon(text)
+            if lost is not None:
+                self.current = lost[0]
+                self._say(lost[0], lost[1], p.line)
+                return
+            if self._is_highlight_line(i):
+                self._say(None, text, p.line, "highlight")
+                return
+            if not self._third_person(text, self.current):
+                self._say(self.current, text, p.line)
+                return
+            self.current = None
+        self._narrate(i, p)
+
+    def _narrate(self, i: int, p: Para) -> None:
+        for piece in self.quotes.read(p.text, p.index, carried=i in self.carried):
+            self._say(piece.speaker, piece.text, p.line)

@@ -1,0 +1,214 @@
+"""Text-level helpers for reading articles: paragraphs, and what a paragraph looks like.
+
+Nothing here knows about speakers; :mod:`pangocast.ingest.article` decides who speaks.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from pangocast.script.format import join_lines
+
+# --- characters -------------------------------------------------------------------------
+
+SENTENCE_END = "。!?!?"
+"""Punctuation that ends a sentence."""
+CLAUSE_PUNCT = ",,、;;::" + SENTENCE_END
+OPEN_QUOTES = "“「『‘"
+CLOSE_QUOTES = "”」』’"
+ASCII_QUOTE = '"'
+QUOTE_CHARS = OPEN_QUOTES + CLOSE_QUOTES + ASCII_QUOTE
+_PUNCT_RE = re.compile(r"[\s\W_]+", re.UNICODE)
+_SPACE_RE = re.compile(r"\s+")
+
+
+def trim(text: str, chars: str, *, left: bool = True, right: bool = True) -> str:
+    """``text`` without any of ``chars`` at its ends (a set of characters, like ``strip``)."""
+    cls = "[" + re.escape(chars) + "]*"
+    if left:
+        text = re.sub("^" + cls, "", text)
+    if right:
+        text = re.sub(cls + "$", "", text)
+    return text
+
+
+def squash(text: str) -> str:
+    """``text`` without any whitespace (for comparisons that ignore layout)."""
+    return _SPACE_RE.sub("", text)
+
+
+def letters(text: str) -> str:
+    """Only the letters and digits of ``text`` (CJK counts as letters)."""
+    return _PUNCT_RE.sub("", text)
+
+
+def is_cjk(ch: str) -> bool:
+    """True for a CJK unified ideograph."""
+    return "\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf"
+
+
+def sentences(text: str) -> list[str]:
+    """``text`` cut after each sentence-ending mark (marks kept, empty pieces dropped)."""
+    out: list[str] = []
+    buf = ""
+    for ch in text:
+        buf += ch
+        if ch in SENTENCE_END:
+            out.append(buf)
+            buf = ""
+    if buf.strip():
+        out.append(buf)
+    return [s for s in out if s.strip()]
+
+
+# --- paragraphs -------------------------------------------------------------------------
+
+SPLIT_MARK_RE = re.compile(r"^(?:={3,}|<!--\s*episode\s*(?::\s*(?P<title>.*?))?\s*-->)$", re.I)
+"""A producer-forced episode split: a paragraph ``===`` or a line ``<!-- episode -->``
+(optionally ``<!-- episode: 标题 -->`` to give the next episode its title)."""
+_COMMENT_MARK_RE = re.compile(r"^\s*<!--\s*episode\b.*-->\s*$", re.I)
+
+
+@dataclass(frozen=True)
+class Para:
+    """One paragraph of an article.
+
+    Attributes:
+        index: position in the whole document (0-based).
+        line: 1-based line of its first line.
+        text: its lines joined (see :func:`pangocast.script.format.join_lines`).
+    """
+
+    index: int
+    line: int
+    text: str
+
+    @property
+    def split_mark(self) -> re.Match[str] | None:
+        """The forced-split marker match, when this paragraph is one."""
+        return SPLIT_MARK_RE.match(self.text)
+
+
+def split_paragraphs(text: str) -> list[Para]:
+    """Blank-line separated paragraphs of ``text`` (BOM and CRLF tolerated).
+
+    A ``<!-- episode -->`` line is always a paragraph of its own, even without blank lines
+    around it; a ``===`` line only when it stands alone (under a text line it is a Markdown
+    heading underline and stays part of that paragraph).
+    """
+    lines = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    out: list[Para] = []
+    block: list[str] = []
+    first = 0
+
+    def flush() -> None:
+        if block:
+            out.append(Para(len(out), first, join_lines(block)))
+            block.clear()
+
+    for number, raw in enumerate(lines, start=1):
+        line = raw.strip()
+        if _COMMENT_MARK_RE.match(line):
+            flush()
+            out.append(Para(len(out), number, line))
+            continue
+        if not line:
+            flush()
+            continue
+        if not block:
+            first = number
+        block.append(line)
+    flush()
+    return out
+
+
+# --- paragraph forms --------------------------------------------------------------------
+
+_IMAGE_RE = re.compile(
+    r"^(?:[【\[]\s*(?:图|图片|配图|插图|照片|视频|image|img|photo|picture|figure|fig)[^】\]]*[】\]]"
+    r"|!\[[^\]]*\]\([^)]*\)|<img\b[^>]*>)$",
+    re.I,
+)
+_POSITION_RE = re.compile(
+    r"[((]\s*(?:左|右|中|上|下|前|后)(?:[一二三四五六七八九\d起排侧]{0,2}|图)?\s*[))]"
+)
+_CAPTION_LEAD_RE = re.compile(
+    r"^(?:图|图片|图注|题图|摄影|供图|图源|图片来源|图片来自|photo|image|figure|fig)\s*"
+    r"(?:\d+|[一二三四五六七八九十]+)?\s*[::./|]",
+    re.I,
+)
+_CREDIT_RE = re.compile(
+    r"^(?:作者|文|撰文|编辑|责编|责任编辑|校对|译者|翻译|来源|出品|策划|审校|排版|原文链接|原文|"
+    r"本文作者|本文来源|本文编辑|author|source|editor)\s*[::/\uff5c|]\s*\S.{0,40}$",
+    re.I,
+)
+_NUMBERED_HEAD_RE = re.compile(
+    r"^(?:第[一二三四五六七八九十百\d]+[章节部分篇回]|[一二三四五六七八九十]+[、.．]|"
+    r"(?:Part|Chapter)\s*\d+)"
+)
+_LISTING_RE = re.compile(
+    r"(?:^(?:分类|标签|归档|专栏|栏目|专题|category|tag|archives?)\b)|(?:下的文章$)", re.I
+)
+_CLOSING_WORDS = ("尾声", "结语", "总结", "后记", "结束语", "写在最后", "编后语", "编后", "结尾")
+MAX_HEADING_CHARS = 40
+
+
+def is_image_marker(text: str) -> bool:
+    """An image/video placeholder (``【图:…】``, ``![..](..)``, ``<img>``): never spoken."""
+    return bool(_IMAGE_RE.match(text.strip()))
+
+
+def is_caption(text: str) -> bool:
+    """A photo caption: short, no sentence end, with a position mark ("(左)") or a
+    caption lead ("图:", "摄影:")."""
+    t = text.strip()
+    if len(squash(t)) > 60 or any(c in t for c in "。!?!?"):
+        return False
+    return bool(_POSITION_RE.search(t) or _CAPTION_LEAD_RE.match(t))
+
+
+def is_credit_line(text: str) -> bool:
+    """A byline or source line ("作者:老王", "来源:Linux 中国")."""
+    return bool(_CREDIT_RE.match(text.strip()))
+
+
+def is_listing_header(text: str) -> bool:
+    """A blog listing page's header ("分类 X 下的文章", "Category: X")."""
+    return bool(_LISTING_RE.search(text.strip()))
+
+
+def is_heading_form(text: str) -> bool:
+    """Looks like a heading: short, no sentence or clause end, few commas.
+
+    Numbered forms ("第一章 …", "一、…") are headings even with a question mark.
+    """
+    t = text.strip()
+    n = len(squash(t))
+    if n == 0 or n > MAX_HEADING_CHARS:
+        return False
+    if _NUMBERED_HEAD_RE.match(t) and t[-1] not in "。;;::,,":
+        return True
+    if t[-1] in SENTENCE_END + ",,、;;::" or "。" in t:
+        return False
+    if sum(t.count(c) for c in ",,;;") > 2:
+        return False
+    return any(is_cjk(c) or c.isalnum() for c in t)
+
+
+def closing_heading(text: str) -> bool:
+    """A heading that opens a piece's closing section ("尾声", "第三章 结语")."""
+    core = trim(_NUMBERED_HEAD_RE.sub("", text.strip()), " ::—-·.")
+    return any(core == w or core.endswith(w) for w in _CLOSING_WORDS)
+
+
+def strip_heading_marks(text: str) -> str:
+    """A heading without Markdown ``#``/bold marks around it."""
+    return text.strip().lstrip("#").strip().strip("*").strip()
+
+
+def clause_aligned(hay: str, start: int, end: int) -> bool:
+    """True when ``hay[start:end]`` starts and ends at a clause boundary."""
+    before_ok = start == 0 or hay[start - 1] in CLAUSE_PUNCT + QUOTE_CHARS
+    after_ok = end >= len(hay) or hay[end] in CLAUSE_PUNCT + QUOTE_CHARS + "…—"
+    return before_ok and after_ok

@@ -1,0 +1,1 @@
+"""The build: planning, synthesis scheduling, episode delivery and publishing; preview."""

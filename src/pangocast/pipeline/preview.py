@@ -1,0 +1,66 @@
+"""Quick listening: a short clip of an episode's first turns."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+from pangocast.audio.timeline import assemble
+from pangocast.core.project import Project
+from pangocast.pipeline.build import engine_rate, load_episodes, select
+from pangocast.pipeline.turn_prep import voice_cached_turn
+from pangocast.voice.casting import load_casting
+from pangocast.voice.engines import get_engine
+from pangocast.voice.lexicon import load_lexicon
+from pangocast.voice.plan import Planner
+from pangocast.voice.segments import SegmentCache
+from pangocast.voice.synth import synthesize_missing
+
+PREVIEW_DIR = "preview"
+
+
+def _planner(project: Project, engine: str) -> Planner:
+    rules = load_casting(project.voices).for_engine(engine)
+    return Planner(get_engine(engine), rules, load_lexicon(project.voices))
+
+
+def preview(project: Project, episode: str, *, turns: int = 3, engine: str = "neural") -> Path:
+    """Render the first ``turns`` spoken turns of ``episode`` to ``output/preview/<slug>.mp3``.
+
+    Uses (and fills) the segment cache, so a preview speeds up the full build.
+
+    Raises:
+        PangocastError: bad episode name, scripts, casting or engine.
+    """
+    from pangocast.audio import mastering
+    from pangocast.audio import mp3 as encode
+    from pangocast.audio.pacing import load_pacing, pause_between
+
+    (ep,) = select(load_episodes(project), [episode])[:1]
+    spoken = [t for t in ep.turns if t.spoken][:turns]
+    ep = replace(ep, turns=tuple(spoken))
+    planner = _planner(project, engine)
+    plan = planner.plan(ep, show_title="", intro_template=None)
+    cache = SegmentCache(project.segments)
+    report = synthesize_missing(engine, plan.jobs(), cache, workers=1)
+    if report.failed:
+        raise next(iter(report.failed.values()))
+    pacing = load_pacing(project)
+    rate = engine_rate(plan, cache)
+    timeline = assemble(
+        [voice_cached_turn(tp, cache, rate, pacing.sentence) for tp in plan.turns],
+        rate,
+        gap=lambda a, b: pause_between(a, b, pacing),
+        sentence_gap=pacing.sentence,
+    )
+    assert ep.meta is not None
+    out = project.output / PREVIEW_DIR / f"{ep.meta.slug}.mp3"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    encode.encode_mp3(
+        mastering.master(timeline.audio),
+        out,
+        encode.Id3Tags(
+            title=f"{ep.meta.title} (preview)", artist="", album="", date="", comment="", cover=None
+        ),
+    )
+    return out

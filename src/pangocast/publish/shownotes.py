@@ -1,0 +1,101 @@
+"""Show notes per episode (summary, guests, host, chapters with times, highlights).
+
+Rendered with jinja2 from ``templates/shownotes.html.j2`` (autoescaped: script text is
+never markup) and ``templates/shownotes.txt.j2`` (plain text).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+
+import jinja2
+
+from pangocast.core.timefmt import clock, iso_duration
+from pangocast.publish.manifest import BuiltEpisode, Chapter
+
+HTML_TEMPLATE = "shownotes.html.j2"
+TEXT_TEMPLATE = "shownotes.txt.j2"
+
+
+@dataclass(frozen=True)
+class ShowNotes:
+    """One episode's notes in both forms."""
+
+    html: str
+    text: str
+
+
+@cache
+def _environment(autoescape: bool) -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("pangocast", "templates"),
+        autoescape=autoescape,
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=False,
+    )
+
+
+def show_notes(
+    *,
+    title: str,
+    summary: str,
+    host: str,
+    guests: Sequence[str],
+    chapters: Sequence[Chapter] = (),
+    highlights: Sequence[str] = (),
+    link: str | None = None,
+) -> ShowNotes:
+    """Render an episode's show notes as an HTML fragment and as plain text.
+
+    Args:
+        title: the episode title (plain-text notes start with it).
+        summary: the summary; blank lines separate paragraphs.
+        host: the host's name.
+        guests: guests' names.
+        chapters: chapters with their start times.
+        highlights: pull quotes worth listing.
+        link: the episode page, if any.
+
+    Raises:
+        jinja2.TemplateError: a template is missing or broken (a packaging bug).
+    """
+    paragraphs = [" ".join(p.split()) for p in summary.split("\n\n") if p.strip()]
+    context = {
+        "title": title,
+        "summary": paragraphs,
+        "host": host,
+        "guests": list(guests),
+        "chapters": [
+            {
+                "clock": clock(c.start, pad_minutes=True),
+                "iso": iso_duration(c.start),
+                "title": c.title,
+            }
+            for c in chapters
+        ],
+        "highlights": [h for h in highlights if h.strip()],
+        "link": link,
+    }
+    html = _environment(True).get_template(HTML_TEMPLATE).render(context)
+    text = _environment(False).get_template(TEXT_TEMPLATE).render(context)
+    return ShowNotes(html.strip() + "\n", text.strip() + "\n")
+
+
+def render_notes(episode: BuiltEpisode, link: str | None = None) -> tuple[str, str]:
+    """``(html, text)`` show notes of a built episode (see :func:`show_notes`).
+
+    Raises:
+        jinja2.TemplateError: a template is missing or broken (a packaging bug).
+    """
+    notes = show_notes(
+        title=episode.title,
+        summary=episode.summary,
+        host=episode.host,
+        guests=episode.guests,
+        chapters=episode.chapters,
+        highlights=episode.highlights,
+        link=link,
+    )
+    return notes.html, notes.text

@@ -1,0 +1,1 @@
+"""The episode script format and the catalogue of a show's episodes."""

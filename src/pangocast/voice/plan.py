@@ -1,0 +1,155 @@
+"""Planning a build: from episode scripts to the exact segments each engine must speak.
+
+A turn is split into sentences; each sentence becomes one segment whose text is what the
+engine receives (lexicon applied, then normalised for offline engines). The segment key
+covers that text, the engine and model version, the voice and its prosody, so editing one
+sentence, recasting a voice or changing a lexicon entry marks exactly the affected
+segments stale.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from pangocast.core.models import Episode, EpisodeMeta, Turn
+from pangocast.voice.casting import CastEntry, EngineCasting, cast_episode
+from pangocast.voice.engines.base import Engine, Voice
+from pangocast.voice.lexicon import Lexicon
+from pangocast.voice.normalize import normalize_for_speech, split_sentences
+from pangocast.voice.segments import segment_key
+from pangocast.voice.synth import SegmentJob
+
+MAX_SENTENCE_CHARS = 120
+DEFAULT_INTRO = "{show}。本期嘉宾：{guests}。{title}。"
+
+
+@dataclass(frozen=True)
+class PlannedSentence:
+    """A sentence as shown (``text``) and the segment that speaks it (None if silent)."""
+
+    text: str
+    job: SegmentJob | None
+
+
+@dataclass(frozen=True)
+class TurnPlan:
+    """A spoken turn and its sentences."""
+
+    turn: Turn
+    voice: Voice
+    sentences: tuple[PlannedSentence, ...]
+
+
+@dataclass(frozen=True)
+class EpisodePlan:
+    """Everything needed to assemble one episode."""
+
+    episode: Episode
+    meta: EpisodeMeta
+    cast: Mapping[str, CastEntry]
+    intro: TurnPlan | None
+    turns: tuple[TurnPlan, ...]
+    outro: TurnPlan | None
+
+    def jobs(self) -> list[SegmentJob]:
+        """Every segment of the episode, in order."""
+        out: list[SegmentJob] = []
+        for tp in self.all_turns():
+            out.extend(s.job for s in tp.sentences if s.job is not None)
+        return out
+
+    def all_turns(self) -> list[TurnPlan]:
+        """Intro, turns and outro, in order."""
+        return [
+            *([self.intro] if self.intro else []),
+            *self.turns,
+            *([self.outro] if self.outro else []),
+        ]
+
+    def fingerprint(self, extra: Mapping[str, object]) -> str:
+        """Hash of every input of the assembled episode (segments, text, settings)."""
+        data = {
+            "segments": [
+                [
+                    tp.turn.kind,
+                    tp.turn.speaker,
+                    [(s.text, s.job.key if s.job else None) for s in tp.sentences],
+                ]
+                for tp in self.all_turns()
+            ],
+            "extra": extra,
+        }
+        raw = json.dumps(data, ensure_ascii=False, sort_keys=True, default=str)
+        return hashlib.sha256(raw.encode("utf-8")).hexdigest()
+
+
+class Planner:
+    """Turns episodes into segment plans for one engine."""
+
+    def __init__(self, engine: Engine, rules: EngineCasting, lexicon: Lexicon) -> None:
+        self.engine = engine
+        self.rules = rules
+        self.lexicon = lexicon
+        self.engine_version = engine.version()
+
+    def speech_text(self, text: str, voice: Voice) -> str:
+        """What the engine receives for ``text``: lexicon, then (offline) normalisation."""
+        said = self.lexicon.apply(text, self.engine.name, voice.id)
+        if self.engine.offline:
+            said = normalize_for_speech(said)
+        return said.strip()
+
+    def plan_turn(self, turn: Turn, voice: Voice) -> TurnPlan:
+        """Split ``turn`` into sentences and give each its segment."""
+        pieces = (
+            [turn.text]
+            if turn.kind == "chapter"
+            else split_sentences(turn.text, MAX_SENTENCE_CHARS)
+        )
+        sentences: list[PlannedSentence] = []
+        for piece in pieces:
+            said = self.speech_text(piece, voice)
+            if not any(ch.isalnum() for ch in said):
+                sentences.append(PlannedSentence(piece, None))
+                continue
+            key = segment_key(self.engine.name, self.engine_version, voice, said)
+            sentences.append(PlannedSentence(piece, SegmentJob(key, said, voice)))
+        return TurnPlan(turn, voice, tuple(sentences))
+
+    def plan(
+        self,
+        episode: Episode,
+        *,
+        show_title: str,
+        intro_template: str | None = DEFAULT_INTRO,
+        outro_text: str | None = None,
+    ) -> EpisodePlan:
+        """The plan of one episode (its metadata must be complete: a script)."""
+        assert episode.meta is not None, "plan() needs an episode script with metadata"
+        meta = episode.meta
+        if outro_text:
+            # A configured outro replaces the column footer the script carries.
+            episode = episode.without_outro()
+        cast = cast_episode(episode, self.rules)
+        narrator_voice = cast[meta.narrator].voice if meta.narrator in cast else self.rules.narrator
+        turns = tuple(self.plan_turn(t, cast[t.speaker].voice) for t in episode.turns if t.spoken)
+        intro = None
+        if intro_template:
+            text = intro_template.format(
+                show=show_title, guests="、".join(meta.guests) or meta.host, title=meta.title
+            )
+            intro = self.plan_turn(Turn("speech", "narrator", meta.narrator, text), narrator_voice)
+        outro = None
+        if outro_text:
+            outro = self.plan_turn(
+                Turn("speech", "narrator", meta.narrator, outro_text), narrator_voice
+            )
+        return EpisodePlan(episode, meta, cast, intro, turns, outro)
+
+
+def all_jobs(plans: Sequence[EpisodePlan]) -> list[SegmentJob]:
+    """Every segment of every plan (duplicates kept; synthesis makes each key once)."""
+    return [j for p in plans for j in p.jobs()]
