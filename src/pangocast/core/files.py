@@ -1,10 +1,15 @@
-"""Replacing a file so that readers see the old content or the new, never a part of it."""
+"""Files: replacing one so that readers see the old content or the new, never a part of it,
+and reading the text files a user wrote."""
 
 from __future__ import annotations
 
 import os
 import tempfile
 from pathlib import Path
+
+from pangocast.core.errors import BuildError, PangocastError, ScriptError
+
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
 
 def replace_file(
@@ -39,3 +44,81 @@ def replace_file(
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def write_atomic(
+    path: Path,
+    data: bytes | str,
+    *,
+    error: type[PangocastError] = BuildError,
+    what: str = "file",
+    hint: str | None = None,
+) -> Path:
+    """Write ``data`` (text is written as UTF-8) to ``path`` through :func:`replace_file`.
+
+    Raises:
+        PangocastError: ``error`` (a build error unless the caller names another), naming
+            ``path``: the text holds a character UTF-8 cannot carry, or the file could not
+            be written.
+    """
+    try:
+        raw = data.encode("utf-8") if isinstance(data, str) else data
+    except UnicodeEncodeError as exc:  # a lone surrogate: no UTF-8 file can hold it
+        raise error(
+            f"cannot write {what}: text holds an invalid character ({exc.reason})",
+            path=path,
+            hint="remove the character from the script or show metadata",
+        ) from exc
+    try:
+        replace_file(path, raw, suffix=path.suffix)
+    except OSError as exc:
+        raise error(f"cannot write {what}: {exc.strerror or exc}", path=path, hint=hint) from exc
+    return path
+
+
+def read_text(path: Path, *, error: type[PangocastError] = ScriptError) -> str:
+    """Read a file the user wrote: UTF-8, a BOM accepted, CR and CRLF line ends normalised.
+
+    A file in another encoding is refused with the ``iconv`` command that converts it, not
+    decoded by guessing: GB18030 decodes almost any bytes, so a wrong guess would publish
+    garbled text.
+
+    Raises:
+        PangocastError: ``error`` (a script error unless the caller names another): the
+            file is missing, unreadable or not UTF-8.
+    """
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise error(f"cannot read {exc.strerror or exc}", path=path) from exc
+    if raw.startswith(_UTF16_BOMS):
+        raise error(
+            "file is UTF-16, not UTF-8",
+            path=path,
+            line=1,
+            hint=f"re-save it as UTF-8: iconv -f UTF-16 -t UTF-8 '{path.name}' > utf8.txt",
+        )
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        # Refused, not guessed: GB18030 decodes almost any bytes, so a wrong guess would
+        # publish mojibake in the feed. Converting the file once is one command.
+        line = raw[: exc.start].count(b"\n") + 1
+        try:
+            raw.decode("gb18030")
+        except UnicodeDecodeError:
+            what = "file is not UTF-8"
+            source = "its encoding"
+        else:
+            what = "file is not UTF-8 (it looks like GBK/GB18030)"
+            source = "GB18030"
+        raise error(
+            what,
+            path=path,
+            line=line,
+            hint=(
+                f"re-save it as UTF-8, e.g. iconv -f {source} -t UTF-8 '{path.name}' > utf8.txt"
+                f" and replace the file with utf8.txt"
+            ),
+        ) from exc
+    return text.replace("\r\n", "\n").replace("\r", "\n")

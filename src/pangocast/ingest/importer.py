@@ -18,7 +18,7 @@ from pathlib import Path
 from pypinyin import lazy_pinyin
 
 from pangocast.core.errors import InputError
-from pangocast.core.files import replace_file
+from pangocast.core.files import write_atomic
 from pangocast.core.models import DEFAULT_NARRATOR, Episode, EpisodeMeta, Role
 from pangocast.ingest.article import ArticleAnalysis, ParsedEpisode, analyse_article, read_article
 from pangocast.ingest.people import DEFAULT_HOST
@@ -147,22 +147,8 @@ def _place(path: Path, content: str, force: bool, report: ImportReport) -> None:
                 "use --force to replace it"
             )
             return
-    write_atomic(path, data)
+    write_atomic(path, data, error=InputError, what="the script", hint="check the folder")
     report.written.append(path)
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file and ``os.replace``.
-
-    Raises:
-        InputError: the file cannot be written.
-    """
-    try:
-        replace_file(path, data, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as exc:
-        raise InputError(
-            f"cannot write the script: {exc.strerror or exc}", path=path, hint="check the folder"
-        ) from exc
 
 
 # --- guessing metadata ----------------------------------------------------------------------

@@ -41,6 +41,7 @@ from pangocast.core.errors import (
     PangocastError,
     ScriptError,
 )
+from pangocast.core.files import write_atomic
 from pangocast.core.models import Episode
 from pangocast.core.project import Project, ShowConfig, load_show
 from pangocast.pipeline.turn_prep import TurnPrep, voice_cached_turn
@@ -56,7 +57,6 @@ from pangocast.publish.output import (
     build_lock,
     prune_unreferenced,
     sweep_temporary,
-    write_atomic,
 )
 from pangocast.script.format import load_script
 from pangocast.voice.casting import load_casting, with_fallback

@@ -14,31 +14,9 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from pangocast.core.errors import BuildError
-from pangocast.core.files import replace_file
 
 LOCK_NAME = ".pangocast.lock"
 VERSIONED_DIRS = ("audio", "transcripts", "chapters", "images")
-
-
-def write_atomic(path: Path, data: bytes | str) -> Path:
-    """Write ``data`` to ``path`` through a temporary file and a rename.
-
-    Raises:
-        BuildError: the file could not be written.
-    """
-    try:
-        raw = data.encode("utf-8") if isinstance(data, str) else data
-    except UnicodeEncodeError as exc:  # a lone surrogate: no UTF-8 file can hold it
-        raise BuildError(
-            f"cannot write file: text holds an invalid character ({exc.reason})",
-            path=path,
-            hint="remove the character from the script or show metadata",
-        ) from exc
-    try:
-        replace_file(path, raw, suffix=path.suffix)
-    except OSError as exc:
-        raise BuildError(f"cannot write file: {exc.strerror or exc}", path=path) from exc
-    return path
 
 
 def _pid_alive(pid: int) -> bool:

@@ -228,10 +228,10 @@ def preview_server(
             cannot be rendered.
         InputError: the show metadata or a site template override is wrong.
     """
+    from pangocast.core.files import write_atomic
     from pangocast.core.project import load_show
     from pangocast.publish.feed import render_feed
     from pangocast.publish.manifest import read_manifest
-    from pangocast.publish.output import write_atomic
     from pangocast.publish.site import render_site
 
     manifest = read_manifest(project.output)

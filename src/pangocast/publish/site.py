@@ -27,11 +27,11 @@ import nh3
 from markupsafe import Markup
 
 from pangocast.core.errors import BuildError, InputError
+from pangocast.core.files import write_atomic
 from pangocast.core.project import ShowConfig
 from pangocast.core.timefmt import clock, iso_duration
 from pangocast.publish.images import image_size
 from pangocast.publish.manifest import BuiltEpisode, Manifest
-from pangocast.publish.output import write_atomic
 
 PACKAGE_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 INDEX_TEMPLATE = "site_index.html.j2"

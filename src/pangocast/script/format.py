@@ -45,6 +45,7 @@ from pathlib import Path
 from typing import Any, Literal, cast
 
 from pangocast.core.errors import ScriptError
+from pangocast.core.files import read_text
 from pangocast.core.models import DEFAULT_NARRATOR, ROLES, Episode, EpisodeMeta, Role, Turn
 
 FENCE = "+++"
@@ -61,55 +62,11 @@ KNOWN_KEYS = frozenset(
 # Characters XML 1.0 cannot carry (C0 controls but tab and line ends, U+FFFE/U+FFFF) and lone
 # surrogates: refused with their line, rather than failing when the feed is written.
 _FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
-_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
 
 def is_script(text: str) -> bool:
     """True when ``text`` looks like an episode script (starts with the ``+++`` fence)."""
     return text.lstrip("\ufeff").lstrip().startswith(FENCE)
-
-
-def read_text(path: Path) -> str:
-    """Read a UTF-8 text file (a BOM is accepted, CRLF is normalised).
-
-    Raises:
-        ScriptError: the file is missing or not valid UTF-8.
-    """
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise ScriptError(f"cannot read {exc.strerror or exc}", path=path) from exc
-    if raw.startswith(_UTF16_BOMS):
-        raise ScriptError(
-            "file is UTF-16, not UTF-8",
-            path=path,
-            line=1,
-            hint=f"re-save it as UTF-8: iconv -f UTF-16 -t UTF-8 '{path.name}' > utf8.txt",
-        )
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        # Refused, not guessed: GB18030 decodes almost any bytes, so a wrong guess would
-        # publish mojibake in the feed. Converting the file once is one command.
-        line = raw[: exc.start].count(b"\n") + 1
-        try:
-            raw.decode("gb18030")
-        except UnicodeDecodeError:
-            what = "file is not UTF-8"
-            source = "its encoding"
-        else:
-            what = "file is not UTF-8 (it looks like GBK/GB18030)"
-            source = "GB18030"
-        raise ScriptError(
-            what,
-            path=path,
-            line=line,
-            hint=(
-                f"re-save it as UTF-8, e.g. iconv -f {source} -t UTF-8 '{path.name}' > utf8.txt"
-                f" and replace the file with utf8.txt"
-            ),
-        ) from exc
-    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def load_script(path: Path) -> Episode:
