@@ -31,13 +31,25 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tests.speechlike import speech_like
 
-from pangocast.audio.mastering import deliver, level_segment, master, measure
+from pangocast.audio.delivery import deliver, master_stream, prepare
+from pangocast.audio.limiter import level_segment
+from pangocast.audio.loudness import measure
 from pangocast.audio.mp3 import Id3Tags, encode_mp3
-from pangocast.audio.pcm import Audio, ffmpeg_exe, run_ffmpeg_filter
+from pangocast.audio.pcm import MASTER_RATE, Audio, ffmpeg_exe, from_db, resample, run_ffmpeg_filter
 
 RATE = 22050
 T = TypeVar("T")
 TURN_SECONDS = 5.0
+
+
+def master(audio: Audio, target_lufs: float = -16.0, ceiling_dbtp: float = -2.0) -> Audio:
+    """The build's mastering stream at 44.1 kHz, joined (-1 dBTP less the encoder headroom)."""
+    audio = resample(audio, MASTER_RATE)
+    prepared = prepare(audio)
+    if prepared is None:
+        return audio
+    stream = master_stream(prepared, target_lufs, from_db(ceiling_dbtp), 0.2)
+    return Audio(np.concatenate(list(stream.pieces())), stream.rate)
 
 
 def _cpu() -> float:

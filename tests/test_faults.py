@@ -25,7 +25,7 @@ from typing import Any
 
 import pytest
 
-from pangocast.audio import mastering
+from pangocast.audio import delivery
 from pangocast.core.errors import AudioError, PangocastError
 from pangocast.core.project import Project
 from pangocast.pipeline.build import BuildOptions, build
@@ -364,7 +364,7 @@ def test_ffmpeg_that_cannot_encode_stops_that_episode_only(
             f"os.truncate(out, os.path.getsize(out) * 2 // 5)\n"
         )
     fake = str(_fake_ffmpeg(tmp_path, body))
-    real_exe, real_encode = encode.ffmpeg_exe, mastering.encode_mp3
+    real_exe, real_encode = encode.ffmpeg_exe, delivery.encode_mp3
     encoding: list[str] = []
     calls: list[str] = []
 
@@ -377,7 +377,7 @@ def test_ffmpeg_that_cannot_encode_stops_that_episode_only(
         calls.append(found)
         return found
 
-    monkeypatch.setattr(mastering, "encode_mp3", encode_mp3)
+    monkeypatch.setattr(delivery, "encode_mp3", encode_mp3)
     monkeypatch.setattr(encode, "ffmpeg_exe", exe)
     report = build(both_edited, BuildOptions(engine="espeak", jobs=1, keep_going=True))
     status = {e.slug: e.status for e in report.episodes}
@@ -405,14 +405,14 @@ def test_encode_raising_on_one_episode_keeps_going_and_exits_nonzero(
     """``encode_mp3`` raising for one episode, through the CLI with --keep-going."""
     from pangocast_cli.app import main
 
-    real = mastering.encode_mp3
+    real = delivery.encode_mp3
 
     def encode(audio: Any, path: Path, *args: Any, **kwargs: Any) -> int:
         if "tiny" in path.name:
             raise AudioError("MP3 encoding failed: injected", path=path)
         return real(audio, path, *args, **kwargs)
 
-    monkeypatch.setattr(mastering, "encode_mp3", encode)
+    monkeypatch.setattr(delivery, "encode_mp3", encode)
     old = feed_items(both_edited.output)
     argv = ["pangocast", "--project", str(both_edited.root), "--quiet", "build"]
     monkeypatch.setattr(sys, "argv", [*argv, "--engine", "espeak", "--jobs", "1", "-k"])

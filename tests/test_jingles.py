@@ -18,7 +18,7 @@ from pangocast.audio.jingles import (
     mix,
     write_defaults,
 )
-from pangocast.audio.mastering import measure
+from pangocast.audio.loudness import measure
 from pangocast.audio.mp3 import Id3Tags, encode_mp3
 from pangocast.audio.pcm import Audio
 from pangocast.core.errors import AudioError

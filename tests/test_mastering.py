@@ -18,22 +18,15 @@ import mutagen.id3
 import numpy as np
 import pytest
 
-from pangocast.audio import mastering
+from pangocast.audio import decode, loudness, truepeak
+from pangocast.audio.decode import measure_file
+from pangocast.audio.delivery import Delivered, deliver, master_stream, prepare
 from pangocast.audio.jingles import STING_SECONDS, make_sting
-from pangocast.audio.mastering import (
-    Delivered,
-    audible_span,
-    deliver,
-    level_segment,
-    limit_true_peak,
-    master,
-    measure,
-    measure_file,
-    trim_silence,
-)
+from pangocast.audio.limiter import audible_span, level_segment, limit_true_peak, trim_silence
+from pangocast.audio.loudness import measure
 from pangocast.audio.mp3 import Id3Tags, encode_mp3, mp3_info, read_chapters, write_id3
 from pangocast.audio.pacing import Pacing, pause_between
-from pangocast.audio.pcm import Audio, decode_file
+from pangocast.audio.pcm import Audio, decode_file, from_db
 from pangocast.audio.timeline import PlacedSentence, PlannedTurn, Timeline, assemble
 from pangocast.core.errors import AudioError
 from pangocast.core.models import Turn
@@ -163,19 +156,18 @@ def test_decoded_mp3_meets_loudness_spec(built: Built) -> None:
 def test_mp3_decodes_alike_in_process_and_through_ffmpeg(built: Built) -> None:
     """deliver() measures the MP3 as libsndfile decodes it in process; ffmpeg (the other
     path, for other rates) must agree on every sample: same count, same loudness and peak."""
-    from pangocast.audio import mastering
 
-    reader = mastering._libsndfile_reader(built.mp3, 44100)
+    reader = decode.libsndfile_reader(built.mp3, 44100)
     assert reader is not None, "the delivered MP3 must take the in-process path"
     reader.close()
-    assert mastering._libsndfile_reader(built.mp3, 22050) is None  # ffmpeg resamples
-    fast = np.concatenate(list(mastering._decoded_pieces(built.mp3, 44100, 65536)))
+    assert decode.libsndfile_reader(built.mp3, 22050) is None  # ffmpeg resamples
+    fast = np.concatenate(list(decode.decoded_pieces(built.mp3, 44100, 65536)))
     # ffmpeg's pieces share one buffer: each is copied before the next is read
-    slow = np.concatenate([x.copy() for x in mastering._ffmpeg_pieces(built.mp3, 44100, 65536)])
+    slow = np.concatenate([x.copy() for x in decode.ffmpeg_pieces(built.mp3, 44100, 65536)])
     assert fast.dtype.kind == "f" and len(fast) == len(slow) == len(built.decoded.samples)
     assert np.abs(fast - slow / 32768.0).max() <= 1.0 / 32768  # s16 rounding only
-    meter = mastering._Meter(44100)
-    for pcm in mastering._ffmpeg_pieces(built.mp3, 44100, meter.chunk):
+    meter = loudness.Meter(44100)
+    for pcm in decode.ffmpeg_pieces(built.mp3, 44100, meter.chunk):
         meter.feed(pcm)
     got = measure_file(built.mp3)
     assert got.integrated_lufs == pytest.approx(meter.result().integrated_lufs, abs=0.001)
@@ -184,12 +176,11 @@ def test_mp3_decodes_alike_in_process_and_through_ffmpeg(built: Built) -> None:
 
 def test_truncated_mp3_decodes_short_in_process(built: Built, tmp_path: Path) -> None:
     """A cut MP3 decodes to what is left of it, not to the length its header declares."""
-    from pangocast.audio import mastering
 
     cut = tmp_path / "cut.mp3"
     data = built.mp3.read_bytes()
     cut.write_bytes(data[: len(data) // 2])
-    got = sum(len(x) for x in mastering._decoded_pieces(cut, 44100, 65536))
+    got = sum(len(x) for x in decode.decoded_pieces(cut, 44100, 65536))
     full = len(built.decoded.samples)
     assert 0.3 * full < got < 0.7 * full
 
@@ -354,7 +345,7 @@ def test_silent_short_and_empty_audio_do_not_crash() -> None:
     levelled = level_segment(blip, -20.0)
     assert len(levelled.samples) == len(blip.samples)
     assert measure(levelled).integrated_lufs == pytest.approx(-20.0, abs=0.5)
-    assert master(Audio.silence(1.0, 22050)).rate == 44100
+    assert prepare(Audio.silence(1.0, 22050)) is None  # silence: nothing to master
 
 
 def test_level_segment_limits_instead_of_clipping() -> None:
@@ -367,13 +358,21 @@ def test_level_segment_limits_instead_of_clipping() -> None:
     assert got.integrated_lufs == pytest.approx(-14.0, abs=0.5)
 
 
-def test_master_hits_target_at_44k_with_peaks_limited() -> None:
+def _mastered(audio: Audio, target: float, ceiling_db: float) -> Audio:
+    """The mastering stream that deliver() hands the encoder, joined."""
+    prepared = prepare(audio)
+    assert prepared is not None
+    stream = master_stream(prepared, target, from_db(ceiling_db), 0.2)
+    return Audio(np.concatenate(list(stream.pieces())), stream.rate)
+
+
+def test_master_hits_target_at_the_working_rate_with_peaks_limited() -> None:
     voice = speech_like(12.0, 24000, f0=180.0, level_db=-30.0, seed=7)
-    out = master(voice, -16.0, -1.0)
+    out = _mastered(voice, -16.0, -2.0)
     got = measure(out)
-    assert out.rate == 44100
+    assert out.rate == 24000  # mastered at the engine's rate; the encoder resamples
     assert got.integrated_lufs == pytest.approx(-16.0, abs=0.25)
-    assert got.true_peak_dbtp <= -2.0 + 0.01  # -1 dBTP less the encoder headroom
+    assert got.true_peak_dbtp <= -2.0 + 0.01
     assert out.duration == pytest.approx(voice.duration, abs=0.01)
 
 
@@ -432,21 +431,21 @@ def test_mp3_gets_ordinary_file_permissions(tmp_path: Path) -> None:
 
 
 def _reference_master(audio: Audio, target: float, ceiling_db: float) -> Audio:
-    """master()'s algorithm on whole float64 arrays (the way it was first written)."""
-    from pangocast.audio import mastering as m
+    """The mastering stream's algorithm on whole float64 arrays (the way it was first written)."""
+    from pangocast.audio import limiter, loudness, pcm
 
     x = audio.to_float()
-    weighted = m._k_weighted(x, audio.rate)
-    gain_db = target - m._gated(weighted, audio.rate)
+    weighted = loudness.k_weighted(x, audio.rate)
+    gain_db = target - loudness.gated_loudness(weighted, audio.rate)
     y = x
     for _ in range(5):
-        g = m._gain(gain_db)
-        limiter = m._limiter_gain(x * g, audio.rate, m._gain(ceiling_db))
-        if limiter is None:
+        g = pcm.from_db(gain_db)
+        lim = limiter.limiter_gain(x * g, audio.rate, pcm.from_db(ceiling_db))
+        if lim is None:
             y = x * g
             break
-        y = x * g * limiter
-        error = target - m._gated(weighted * g * limiter, audio.rate)
+        y = x * g * lim
+        error = target - loudness.gated_loudness(weighted * g * lim, audio.rate)
         if abs(error) <= 0.2:
             break
         gain_db += error
@@ -459,7 +458,7 @@ def test_chunked_master_equals_the_whole_signal_computation() -> None:
     x = voice.to_float()
     x[::7919] = 0.95  # clicks
     voice = Audio.from_float(x, 44100)
-    got = master(voice, -14.0, -1.0, encoder_headroom_db=1.0)
+    got = _mastered(voice, -14.0, -2.0)
     want = _reference_master(voice, -14.0, -2.0)
     assert len(got.samples) == len(want.samples)
     assert int(np.abs(got.samples.astype(int) - want.samples).max()) <= 1
@@ -468,11 +467,11 @@ def test_chunked_master_equals_the_whole_signal_computation() -> None:
 
 @pytest.mark.parametrize("piece", [66150, 4410, 1000, 7])
 def test_streamed_measurement_equals_measure(piece: int) -> None:
-    from pangocast.audio.mastering import _Meter
+    from pangocast.audio.loudness import Meter
 
     for seconds in (0.3, 3.37):
         audio = speech_like(seconds, 44100, level_db=-9.0, seed=5)
-        meter = _Meter(44100)
+        meter = Meter(44100)
         for lo in range(0, len(audio.samples), piece):
             meter.feed(audio.samples[lo : lo + piece])
         got, want = meter.result(), measure(audio)
@@ -520,18 +519,18 @@ def _signals() -> list[tuple[str, np.ndarray]]:
 def test_true_peak_pruning_bound_is_never_below_the_interpolated_value(
     name: str, x: np.ndarray
 ) -> None:
-    buf = mastering._padded(x)
-    lo, hi = mastering._HALF_TAPS, mastering._HALF_TAPS + len(x)
-    exact = np.maximum(np.abs(x), mastering._interpolated(buf, lo, hi))
-    bound = np.repeat(mastering._screen_bounds(buf, lo, hi), mastering._SCREEN)[: len(x)]
+    buf = truepeak.padded_for_taps(x)
+    lo, hi = truepeak.HALF_TAPS, truepeak.HALF_TAPS + len(x)
+    exact = np.maximum(np.abs(x), truepeak.interpolate_span(buf, lo, hi))
+    bound = np.repeat(truepeak.screen_bounds(buf, lo, hi), truepeak.SCREEN)[: len(x)]
     assert np.all(bound >= exact)
     # and the pruned envelope is exact wherever the true envelope passes the threshold
     for threshold in (0.1, 0.5, float(exact.max()) * 0.999):
-        env = mastering._envelope(buf, lo, hi, threshold)
+        env = truepeak.envelope_span(buf, lo, hi, threshold)
         over = exact > threshold
         assert np.array_equal(env[over], exact[over])
         assert np.all(env[~over] <= threshold)
-    assert mastering._true_peak(x) == pytest.approx(float(exact.max()), rel=1e-12)
+    assert truepeak.true_peak_of(x) == pytest.approx(float(exact.max()), rel=1e-12)
 
 
 @pytest.mark.parametrize("rate", [24000, 44100])
@@ -539,11 +538,11 @@ def test_the_pruning_bound_interpolates_few_positions_of_speech(rate: int) -> No
     # near its true peak, a levelled turn leaves few of its runs of positions to
     # interpolate, several times fewer than a bound of sum|h| * max|x| (+5.8 dB) would
     x = speech_like(3.0, rate, level_db=-20.0, seed=4).to_float()
-    buf = mastering._padded(x)
-    lo, hi = mastering._HALF_TAPS, mastering._HALF_TAPS + len(x)
-    peak = float(np.maximum(np.abs(x), mastering._interpolated(buf, lo, hi)).max())
-    screened = float((mastering._screen_bounds(buf, lo, hi) > 0.9 * peak).mean())
-    loud = np.abs(buf) > 0.9 * peak / np.abs(mastering._kernels()).sum(axis=1).max()
-    near_loud = np.convolve(loud, np.ones(2 * mastering._HALF_TAPS), "same")[lo:hi] > 0
+    buf = truepeak.padded_for_taps(x)
+    lo, hi = truepeak.HALF_TAPS, truepeak.HALF_TAPS + len(x)
+    peak = float(np.maximum(np.abs(x), truepeak.interpolate_span(buf, lo, hi)).max())
+    screened = float((truepeak.screen_bounds(buf, lo, hi) > 0.9 * peak).mean())
+    loud = np.abs(buf) > 0.9 * peak / np.abs(truepeak.phase_kernels()).sum(axis=1).max()
+    near_loud = np.convolve(loud, np.ones(2 * truepeak.HALF_TAPS), "same")[lo:hi] > 0
     assert screened < 0.05
     assert screened < float(near_loud.mean()) / 4

@@ -7,6 +7,7 @@ ffmpeg for encoding. Intermediates stay 16-bit PCM.
 from __future__ import annotations
 
 import io
+import math
 import subprocess
 import tempfile
 import threading
@@ -222,3 +223,23 @@ def decoded_duration(path: Path) -> float:
         err = proc.stderr.decode("utf-8", "replace").strip().splitlines()
         raise AudioError(f"cannot decode audio: {err[-1] if err else '?'}", path=path)
     return int(times[-1]) / 1e6
+
+
+FloatArray = npt.NDArray[np.float64]
+
+
+IntArray = npt.NDArray[np.int64]
+
+
+MASTER_RATE = 44100
+"""Sample rate of delivered episodes: the safe rate for MP3 podcasts."""
+
+
+def to_db(x: float) -> float:
+    """An amplitude ratio in dB (``-inf`` for 0)."""
+    return 20.0 * math.log10(x) if x > 0 else -math.inf
+
+
+def from_db(db: float) -> float:
+    """The amplitude ratio of ``db`` dB."""
+    return float(10.0 ** (db / 20.0))

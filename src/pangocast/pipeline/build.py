@@ -633,7 +633,7 @@ def _assemble_episode(
     *,
     prep: TurnPrep | None = None,
 ) -> BuiltEpisode:
-    from pangocast.audio import mastering
+    from pangocast.audio import delivery
     from pangocast.audio import mp3 as encode
     from pangocast.audio.pacing import Pacing, pause_between
     from pangocast.publish import shownotes, transcripts
@@ -677,7 +677,7 @@ def _assemble_episode(
         # deliver() masters, encodes, tags and measures the decoded MP3, re-mastering
         # when the encoder moved loudness or peaks out of spec.
         try:
-            delivered = mastering.deliver(timeline.audio, tmp, tags, chapters=timeline.chapters)
+            delivered = delivery.deliver(timeline.audio, tmp, tags, chapters=timeline.chapters)
         except AudioError as exc:
             raise AudioError(
                 f"episode '{meta.slug}' could not be encoded to MP3: {exc.what}",
@@ -685,7 +685,7 @@ def _assemble_episode(
                 hint="the published episode is unchanged; check that ffmpeg works"
                 " (pangocast --debug build) and build again",
             ) from exc
-        if not mastering.within_spec(delivered.loudness):
+        if not delivery.within_spec(delivered.loudness):
             warn(
                 f"{meta.slug}: loudness {delivered.loudness.integrated_lufs:.1f} LUFS, "
                 f"true peak {delivered.loudness.true_peak_dbtp:.1f} dBTP is out of spec"
@@ -743,7 +743,7 @@ def _assemble_episode(
 
 
 def _verify_mp3(got: float, expected: float, slug: str, source: str | None) -> None:
-    """The encoded MP3, decoded as a player would (by :func:`mastering.deliver`, which
+    """The encoded MP3, decoded as a player would (by :func:`delivery.deliver`, which
     measured it), must last the assembled duration: ``got`` seconds vs ``expected``.
 
     Raises:

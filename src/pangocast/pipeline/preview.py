@@ -32,8 +32,8 @@ def preview(project: Project, episode: str, *, turns: int = 3, engine: str = "ne
     Raises:
         PangocastError: bad episode name, scripts, casting or engine.
     """
-    from pangocast.audio import mastering
     from pangocast.audio import mp3 as encode
+    from pangocast.audio.delivery import deliver
     from pangocast.audio.pacing import load_pacing, pause_between
 
     (ep,) = select(load_episodes(project), [episode])[:1]
@@ -56,8 +56,8 @@ def preview(project: Project, episode: str, *, turns: int = 3, engine: str = "ne
     assert ep.meta is not None
     out = project.output / PREVIEW_DIR / f"{ep.meta.slug}.mp3"
     out.parent.mkdir(parents=True, exist_ok=True)
-    encode.encode_mp3(
-        mastering.master(timeline.audio),
+    deliver(
+        timeline.audio,
         out,
         encode.Id3Tags(
             title=f"{ep.meta.title} (preview)", artist="", album="", date="", comment="", cover=None
