@@ -218,7 +218,7 @@ def make_copy(dest: Path, episodes: int | None) -> None:
 
 def plans(root: Path, engine: str) -> list[Any]:
     from pangocast.core.project import Project, load_show
-    from pangocast.pipeline.build import load_episodes
+    from pangocast.script.catalogue import load_episodes
     from pangocast.voice.casting import load_casting
     from pangocast.voice.engines import get_engine
     from pangocast.voice.lexicon import load_lexicon
@@ -319,25 +319,30 @@ def episode_seconds(root: Path, engine: str, slug: str) -> float:
     from pangocast.audio.jingles import load_or_make
     from pangocast.audio.pacing import load_pacing
     from pangocast.core.project import Project, load_show
-    from pangocast.pipeline import build as b
+    from pangocast.pipeline.episode import EpisodeDelivery, engine_rate
+    from pangocast.pipeline.events import BuildEvents
+    from pangocast.pipeline.publishing import publish_cover
+    from pangocast.pipeline.schedule import ASSEMBLY_MODULES
     from pangocast.voice.segments import SegmentCache
 
-    for module in b.ASSEMBLY_MODULES:  # imported, as the build imports them meanwhile
+    for module in ASSEMBLY_MODULES:  # imported, as the build imports them meanwhile
         importlib.import_module(module)
     project = Project(root)
     show = load_show(project)
     (plan,) = [p for p in plans(root, engine) if p.meta.slug == slug]
     cache = SegmentCache(project.cache / "segments")
     with tempfile.TemporaryDirectory() as scratch:
-        out = Path(scratch)
-        cover = b._cover(project, show, out)
-        sting = load_or_make(project.audio, "sting", rate=b.engine_rate(plan, cache))
-        music = project.audio if show.music else None
-        started = time.perf_counter()
-        b._assemble_episode(
-            plan, cache, out, show, load_pacing(project), "0" * 64, 1, cover, sting,
-            lambda _: None, music,
+        scratch_project = Project(Path(scratch))  # the show's audio/, a scratch output/
+        (scratch_project.root / "audio").symlink_to(project.audio.resolve())
+        cover = publish_cover(project, show, scratch_project.output)
+        sting = load_or_make(project.audio, "sting", rate=engine_rate(plan, cache))
+        delivery = EpisodeDelivery(
+            scratch_project, show, cache,
+            load_pacing(project), engine, cover, BuildEvents(), lambda _: None, None,
+            made=set(), missing=set(), failed={}, built={},
         )  # fmt: skip
+        started = time.perf_counter()
+        delivery.assemble(plan, "0" * 64, 1, sting)
         return time.perf_counter() - started
 
 

@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
 from pangocast.core.project import Project  # noqa: E402
-from pangocast.pipeline.build import load_episodes  # noqa: E402
+from pangocast.script.catalogue import load_episodes  # noqa: E402
 from pangocast.voice.casting import cast_episode, load_casting  # noqa: E402
 from pangocast.voice.engines.neural import NeuralEngine  # noqa: E402
 from pangocast.voice.lexicon import load_lexicon  # noqa: E402

@@ -169,7 +169,7 @@ def test_blocked_voice_falls_back_with_a_warning_fake_engine(
     )
     report = build(Project(show_dir), BuildOptions(engine="fake-blocked", jobs=1))
     assert [e.status for e in report.episodes] == ["built"]
-    assert any("fallback voice fb" in w for w in report.warnings)
+    assert any("fallback voice fb" in w.what for w in report.warnings)
 
 
 def test_music_bed_plays_under_the_intro_and_can_be_switched_off(show_dir: Path) -> None:

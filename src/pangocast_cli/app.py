@@ -176,7 +176,7 @@ def cast_cmd(
     from rich.console import Console
     from rich.table import Table
 
-    from pangocast.pipeline.build import load_episodes, select
+    from pangocast.script.catalogue import load_episodes, select
     from pangocast.voice.casting import cast_episode, clashes, load_casting
 
     rules = load_casting(state.project.voices).for_engine(engine)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from types import TracebackType
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -17,7 +18,8 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from pangocast.pipeline.build import BuildEvents, BuildReport, EpisodeReport
+from pangocast.core.errors import Notice
+from pangocast.pipeline.events import BuildEvents, BuildReport, EpisodeReport
 
 
 class RichEvents(BuildEvents):
@@ -78,8 +80,8 @@ class RichEvents(BuildEvents):
         mark = {"built": "[green]built", "unchanged": "[dim]unchanged", "failed": "[red]failed"}
         self.progress.console.print(f"{mark[report.status]}[/] {report.slug}")
 
-    def warning(self, message: str) -> None:
-        self.progress.console.print(f"[yellow]warning:[/] {message}")
+    def warning(self, notice: Notice) -> None:
+        self.progress.console.print(f"[yellow]warning:[/] {escape(notice.one_line())}")
 
 
 def summary_table(report: BuildReport) -> Table:

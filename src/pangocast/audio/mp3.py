@@ -48,8 +48,43 @@ BITRATES = ("64k", "80k", "96k", "112k", "128k")
 
 TOC_ID = "toc"
 ID3_VERSION = 3
-"""ID3v2.3: read by every podcast client and desktop player (v2.4 is not, everywhere);
-mutagen stores TDRC as TYER/TDAT in it and reads it back as TDRC."""
+"""ID3v2.3: read by every podcast client and desktop player (v2.4 is not, everywhere). The
+tag is converted to v2.3 frames before it is saved (TDRC becomes TYER/TDAT), since mutagen
+writes whatever frames it holds; it reads them back as TDRC."""
+
+
+class _ChaptersInTimeOrder(_id3.ID3):  # type: ignore[misc]
+    """An ID3 tag that stores its frames in the order they were added, with the cover last
+    and the CHAP frames by start time. mutagen sorts frames it has no rank for by size, and
+    FFmpeg-based players list chapters in the order their frames are stored."""
+
+    def _write(self, config: Any) -> bytearray:
+        from mutagen.id3 import _tags
+
+        save_frame: Any = _tags.save_frame  # what ID3._write itself uses
+        frames = list(self.values())
+        chapters = sorted((f for f in frames if f.FrameID == "CHAP"), key=lambda f: f.start_time)
+        others = [f for f in frames if f.FrameID not in ("CHAP", "APIC")]
+        covers = [f for f in frames if f.FrameID == "APIC"]
+        return bytearray().join(save_frame(f, config=config) for f in others + chapters + covers)
+
+
+_ISO639_2 = {
+    "ar": "ara", "cs": "cze", "da": "dan", "de": "ger", "el": "gre", "en": "eng", "es": "spa",
+    "fa": "per", "fi": "fin", "fr": "fre", "he": "heb", "hi": "hin", "hu": "hun", "id": "ind",
+    "it": "ita", "ja": "jpn", "ko": "kor", "ms": "may", "nl": "dut", "no": "nor", "pl": "pol",
+    "pt": "por", "ro": "rum", "ru": "rus", "sv": "swe", "th": "tha", "tr": "tur", "uk": "ukr",
+    "vi": "vie", "yue": "chi", "zh": "chi",
+}  # fmt: skip
+
+
+def iso639_2(language: str) -> str:
+    """The ISO 639-2 code of a BCP 47 language tag (``zh-cn`` -> ``chi``, ``en-US`` ->
+    ``eng``); a tag that already is a three-letter code is kept; ``und`` when unknown."""
+    primary = language.strip().lower().replace("_", "-").split("-", 1)[0]
+    if primary in _ISO639_2:
+        return _ISO639_2[primary]
+    return primary if len(primary) == 3 and primary.isalpha() else "und"
 
 
 @dataclass(frozen=True)
@@ -63,7 +98,8 @@ class Id3Tags:
         date: recording/publication date (TDRC), a date or ISO text ("2024", "2024-05-01").
         comment: short description (COMM).
         cover: a JPEG or PNG file embedded as the front cover (APIC), or None.
-        language: ISO 639-2 code of the comment.
+        language: the show's language (``feeds/show.toml``), a BCP 47 tag such as ``zh-cn``
+            or ``en``; the comment's ISO 639-2 code is taken from it.
     """
 
     title: str
@@ -72,7 +108,12 @@ class Id3Tags:
     date: dt.date | str | None = None
     comment: str = ""
     cover: Path | None = None
-    language: str = "chi"
+    language: str = "und"
+
+    @property
+    def comment_language(self) -> str:
+        """The ISO 639-2 (bibliographic) code ID3 wants for COMM: ``und`` when unknown."""
+        return iso639_2(self.language)
 
 
 @dataclass(frozen=True)
@@ -249,7 +290,7 @@ def write_id3(
             path=path,
         )
 
-    id3 = _id3.ID3()
+    id3 = _ChaptersInTimeOrder()
     id3.add(_id3.TIT2(encoding=3, text=[tags.title]))
     id3.add(_id3.TPE1(encoding=3, text=[tags.artist]))
     id3.add(_id3.TALB(encoding=3, text=[tags.album]))
@@ -257,7 +298,7 @@ def write_id3(
         date = tags.date.isoformat() if isinstance(tags.date, dt.date) else tags.date
         id3.add(_id3.TDRC(encoding=3, text=[date]))
     if tags.comment:
-        id3.add(_id3.COMM(encoding=3, lang=tags.language, desc="", text=[tags.comment]))
+        id3.add(_id3.COMM(encoding=3, lang=tags.comment_language, desc="", text=[tags.comment]))
     if tags.cover is not None:
         try:
             mime = _cover_mime(tags.cover)
@@ -288,6 +329,7 @@ def write_id3(
                     sub_frames=[_id3.TIT2(encoding=3, text=[chapter.title])],
                 )
             )
+    id3.update_to_v23()  # TDRC (v2.4 only) becomes TYER/TDAT
     try:
         id3.save(path, v2_version=ID3_VERSION)
     except (MutagenError, OSError) as exc:

@@ -6,6 +6,7 @@ so the command line can print a single line: ``error: <what>, <where>: <what to 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 
@@ -39,12 +40,7 @@ class PangocastError(Exception):
 
     def one_line(self) -> str:
         """The error as one line: what, where, and what to do."""
-        text = self.what
-        if self.where:
-            text += f" ({self.where})"
-        if self.hint:
-            text += f": {self.hint}"
-        return " ".join(text.split("\n"))
+        return _one_line(self.what, self.path, self.line, self.hint)
 
 
 class InputError(PangocastError):
@@ -77,6 +73,34 @@ class AudioError(PangocastError):
 
 class BuildError(PangocastError):
     """The build as a whole could not proceed (lock held, nothing to build...)."""
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A problem the user should know of that does not stop the work (a warning).
+
+    Every warning reaches the user this one way: carried by the events of the work that
+    found it (:meth:`pangocast.pipeline.events.BuildEvents.warning`) or in its report, and
+    printed by the command line as ``warning: <what> (<where>): <what to do>``.
+    """
+
+    what: str
+    path: Path | str | None = None
+    line: int | None = None
+    hint: str | None = None
+
+    def one_line(self) -> str:
+        """The warning as one line: what, where, and what to do."""
+        return _one_line(self.what, self.path, self.line, self.hint)
+
+
+def _one_line(what: str, path: Path | str | None, line: int | None, hint: str | None) -> str:
+    text = what
+    if path is not None:
+        text += f" ({path}:{line})" if line is not None else f" ({path})"
+    if hint:
+        text += f": {hint}"
+    return " ".join(text.split("\n"))
 
 
 def _rebuild(

@@ -36,14 +36,25 @@ def replace_file(
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
-            if durable:
-                f.flush()
-                os.fsync(f.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
+        commit_file(Path(tmp), path, durable=durable, mode=mode)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def commit_file(tmp: Path, path: Path, *, durable: bool = True, mode: int = 0o644) -> None:
+    """Rename the complete temporary file ``tmp`` (written by us or by a program such as
+    the MP3 encoder) over ``path``: flushed to disk first when ``durable``, and readable by
+    a web server (``mode``) once in place.
+
+    Raises:
+        OSError: the file could not be flushed, its mode set, or renamed.
+    """
+    if durable:
+        with open(tmp, "rb") as f:
+            os.fsync(f.fileno())
+    os.chmod(tmp, mode)
+    os.replace(tmp, path)
 
 
 def write_atomic(

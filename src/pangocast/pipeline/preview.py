@@ -7,8 +7,9 @@ from pathlib import Path
 
 from pangocast.audio.timeline import assemble
 from pangocast.core.project import Project
-from pangocast.pipeline.build import engine_rate, load_episodes, select
+from pangocast.pipeline.episode import engine_rate
 from pangocast.pipeline.turn_prep import voice_cached_turn
+from pangocast.script.catalogue import load_episodes, select
 from pangocast.voice.casting import load_casting
 from pangocast.voice.engines import get_engine
 from pangocast.voice.lexicon import load_lexicon

@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 import uuid
-from collections.abc import Iterable
 
 from feedgen.feed import FeedGenerator
 
@@ -26,6 +25,8 @@ from pangocast.publish.feed_ext import (
     register,
 )
 from pangocast.publish.manifest import BuiltEpisode, Manifest
+from pangocast.publish.site import episode_url
+from pangocast.script.catalogue import newest_first
 
 FEED_NAME = "feed.xml"
 GENERATOR = f"Pangocast {__version__}"
@@ -68,15 +69,6 @@ def feed_build_date(manifest: Manifest, build_date: dt.datetime | None = None) -
     if when.tzinfo is None:
         when = when.replace(tzinfo=dt.UTC)
     return when
-
-
-def newest_first(episodes: Iterable[BuiltEpisode]) -> list[BuiltEpisode]:
-    """Episodes in feed order: newest publication date first, then highest episode number."""
-    return sorted(
-        episodes,
-        key=lambda e: (e.date, e.season or 0, e.episode or 0, e.slug),
-        reverse=True,
-    )
 
 
 def validate_feed_inputs(show: ShowConfig, manifest: Manifest) -> None:
@@ -262,7 +254,7 @@ def build_feed(
         fe = fg.add_entry(order="append")
         fe.guid(ep.guid, permalink=False)
         fe.title(ep.title)
-        fe.link(href=show.url(ep.page))
+        fe.link(href=episode_url(show, ep))
         fe.description(ep.notes_text.strip() or ep.summary.strip() or ep.title)
         if ep.notes_html.strip():
             fe.content(ep.notes_html)

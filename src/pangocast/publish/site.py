@@ -32,6 +32,7 @@ from pangocast.core.project import ShowConfig
 from pangocast.core.timefmt import clock, iso_duration
 from pangocast.publish.images import image_size
 from pangocast.publish.manifest import BuiltEpisode, Manifest
+from pangocast.script.catalogue import newest_first
 
 PACKAGE_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 INDEX_TEMPLATE = "site_index.html.j2"
@@ -81,7 +82,7 @@ def render_site(
             file cannot be written.
     """
     env = _environment(template_dir)
-    episodes = sorted(manifest.episodes, key=lambda e: (e.date, e.slug), reverse=True)
+    episodes = newest_first(manifest.episodes)
     for ep in episodes:
         _check_slug(ep.slug)
     cover = manifest.cover
@@ -134,7 +135,7 @@ def render_site(
             f"{ep.page}index.html",
             EPISODE_TEMPLATE,
             ep=ep,
-            page_url=show.url(_href(ep.page)),
+            page_url=episode_url(show, ep),
             oembed_url=show.url(_href(ep.oembed)),
             embed_url=show.url(_href(ep.embed)),
             snippet=snippet,
@@ -144,7 +145,7 @@ def render_site(
             ep.embed,
             EMBED_TEMPLATE,
             ep=ep,
-            page_url=show.url(_href(ep.page)),
+            page_url=episode_url(show, ep),
             **view,
         )
         data = oembed_data(show, ep, cover=cover, thumbnail_size=thumb)
@@ -247,6 +248,11 @@ def _subscribe_links(feed_url: str) -> dict[str, str]:
 
 def _link(show: ShowConfig, root: str, rel: str) -> _Link:
     return _Link(href=root + _href(rel), url=show.url(_href(rel)))
+
+
+def episode_url(show: ShowConfig, episode: BuiltEpisode) -> str:
+    """The public URL of the episode's page on the show's site."""
+    return show.url(_href(episode.page))
 
 
 def _href(rel: str) -> str:

@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from pangocast.core.project import Project, load_show
-from pangocast.pipeline.build import load_episodes
 from pangocast.publish.output import build_lock
+from pangocast.script.catalogue import load_episodes
 from pangocast.voice.casting import load_casting
 from pangocast.voice.engines import engine_class, get_engine
 from pangocast.voice.lexicon import load_lexicon

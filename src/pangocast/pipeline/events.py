@@ -1,0 +1,75 @@
+"""What a build is asked to do, what it reports while it runs, and what it returns."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from pangocast.core.errors import Notice, PangocastError
+from pangocast.voice.engines import DEFAULT_ENGINE
+
+Status = Literal["built", "unchanged", "failed"]
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    """What to build and how."""
+
+    engine: str = DEFAULT_ENGINE
+    episodes: Sequence[str] = ()
+    """Slugs or script file names to (re)build; empty = all."""
+    jobs: int | None = None
+    base_url: str | None = None
+    keep_going: bool = False
+
+
+class BuildEvents:
+    """Progress callbacks; the library calls them, the CLI draws bars. All optional."""
+
+    def planned(self, episodes: int, segments: int, to_synthesize: int) -> None:
+        """After planning: how much work there is."""
+
+    def segment_done(self, seconds: float, ok: bool) -> None:
+        """One segment synthesized (``seconds`` of audio)."""
+
+    def episode_started(self, slug: str, title: str) -> None:
+        """Assembly of one episode begins."""
+
+    def episode_done(self, report: EpisodeReport) -> None:
+        """One episode finished (built, unchanged or failed)."""
+
+    def warning(self, notice: Notice) -> None:
+        """Something the producer should know (the build goes on)."""
+
+
+@dataclass
+class EpisodeReport:
+    """The outcome for one episode."""
+
+    slug: str
+    title: str
+    status: Status
+    synthesized: int = 0
+    reused: int = 0
+    duration: float = 0.0
+    audio: str | None = None
+    error: PangocastError | None = None
+
+
+@dataclass
+class BuildReport:
+    """The outcome of a build."""
+
+    episodes: list[EpisodeReport] = field(default_factory=list)
+    synthesized: int = 0
+    reused: int = 0
+    audio_seconds: float = 0.0
+    warnings: list[Notice] = field(default_factory=list)
+    feed: Path | None = None
+
+    @property
+    def failed(self) -> list[EpisodeReport]:
+        """Episodes that could not be built."""
+        return [e for e in self.episodes if e.status == "failed"]
