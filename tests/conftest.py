@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+
+from pangocast.voice.engines import Engine
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
@@ -57,3 +60,23 @@ def show_dir(tmp_path: Path) -> Path:
     (root / "scripts").mkdir()
     (root / "scripts" / "01-tiny.txt").write_text(TINY_SCRIPT, encoding="utf-8")
     return root
+
+
+@pytest.fixture
+def register() -> Iterator[Callable[[Engine], str]]:
+    """Registers a test's engine instance under a fresh name (see ``fakes.instance_class``)
+    and removes it from the registry afterwards."""
+    from pangocast.voice.engines import register_engine, unregister_engine
+    from tests.fakes import instance_class
+
+    names: list[str] = []
+
+    def add(engine: Engine) -> str:
+        name = f"registered-test-engine-{len(names)}"
+        register_engine(name, instance_class(engine))
+        names.append(name)
+        return name
+
+    yield add
+    for name in names:
+        unregister_engine(name)

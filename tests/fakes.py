@@ -6,6 +6,8 @@ records every call; it is NOT a real engine, and the tests that use it say so by
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from pangocast.audio.pcm import Audio
@@ -133,3 +135,14 @@ class FakeSlowToneEngine(FakeToneEngine):
         if "慢" in text:
             time.sleep(0.5)
         return super().synthesize(text, voice)
+
+
+def instance_class(engine: Engine) -> type[Engine]:
+    """A class to register by name (:func:`pangocast.voice.engines.register_engine`) whose
+    construction hands back ``engine`` itself, so a test selects its stand-in by name, as a
+    user selects an engine, and still reads the calls it recorded."""
+
+    def new(cls: type[Engine], *args: Any, **kwargs: Any) -> Engine:
+        return engine
+
+    return type(f"Registered{type(engine).__name__}", (type(engine),), {"__new__": new})

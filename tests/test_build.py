@@ -309,3 +309,66 @@ def test_failed_parallel_build_removes_the_episodes_it_assembled_fake_engine(
         build(two_episode_show, options, Recorder())
     assert "built third" in built
     assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == published
+
+
+def test_episodes_of_the_same_date_keep_one_order_in_feed_site_and_manifest(
+    show_dir: Path,
+) -> None:
+    # "b-same" sorts before "tiny" by slug, after it by file name and by episode number
+    same_day = TINY_SCRIPT.replace('slug = "tiny"', 'slug = "b-same"').replace(
+        "测试节目:两位嘉宾", "同一天的节目"
+    )
+    (show_dir / "scripts" / "02-b-same.txt").write_text(same_day, encoding="utf-8")
+    project = Project(show_dir)
+    build(project, BuildOptions(engine="espeak", jobs=1))
+    manifest = read_manifest(project.output)
+    assert manifest is not None
+    in_manifest = [e.slug for e in manifest.episodes]
+    assert in_manifest == ["b-same", "tiny"]  # same date: episode 2 before episode 1
+    feed = feedparser.parse((project.output / "feed.xml").read_bytes())
+    in_feed = [e.link.rstrip("/").rsplit("/", 1)[-1] for e in feed.entries]
+    index = (project.output / "index.html").read_text(encoding="utf-8")
+    in_site = sorted(in_manifest, key=lambda s: index.index(f"episodes/{s}/"))
+    assert in_feed == in_site == in_manifest
+
+
+def test_show_notes_link_to_the_episode_page(two_episode_show: Project) -> None:
+    build(two_episode_show, BuildOptions(engine="espeak", jobs=1))
+    show = load_show(two_episode_show)
+    feed = feedparser.parse((two_episode_show.output / "feed.xml").read_bytes())
+    assert feed.entries
+    for entry in feed.entries:
+        page = entry.link
+        assert page.startswith(show.base_url) and "/episodes/" in page
+        assert f'href="{page}"' in entry.content[0].value, entry.content[0].value
+    # the base URL moves the links without re-encoding the audio
+    report = build(
+        two_episode_show,
+        BuildOptions(engine="espeak", jobs=1, base_url="http://localhost:8000/preview/"),
+    )
+    assert {e.status for e in report.episodes} == {"unchanged"}
+    feed = feedparser.parse((two_episode_show.output / "feed.xml").read_bytes())
+    assert all(
+        'href="http://localhost:8000/preview/episodes/' in e.content[0].value for e in feed.entries
+    )
+
+
+def test_replacing_a_sting_mp3_rebuilds_the_episodes(show_dir: Path) -> None:
+    from pangocast.audio.jingles import make_sting
+    from tests.feed_fixture import encode_mp3 as tone_mp3
+
+    for old in (show_dir / "audio").glob("sting.*"):
+        old.unlink()
+    sting = show_dir / "audio" / "sting.mp3"
+    tone_mp3(make_sting(44100), sting)
+    project = Project(show_dir)
+    first = build(project, BuildOptions(engine="espeak", jobs=1))
+    assert [e.status for e in first.episodes] == ["built"]
+    assert [e.status for e in build(project, BuildOptions(engine="espeak", jobs=1)).episodes] == [
+        "unchanged"
+    ]
+    quieter = make_sting(44100)
+    tone_mp3(type(quieter)((quieter.samples // 2).astype(quieter.samples.dtype), 44100), sting)
+    again = build(project, BuildOptions(engine="espeak", jobs=1))
+    assert [e.status for e in again.episodes] == ["built"]
+    assert again.episodes[0].audio != first.episodes[0].audio

@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
+from pangocast.voice.engines import Engine
 from pangocast_cli.app import app
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -144,8 +146,12 @@ def test_import_then_build_a_section_of_the_corpus(tmp_path: Path, show_dir: Pat
     result = _run("import", str(src), "--out", str(out))
     assert result.returncode == 0, result.stderr
     (script,) = out.glob("*.txt")
+    first, first_stat = script.read_bytes(), script.stat()
     again = _run("import", str(src), "--out", str(out))
-    assert again.returncode == 0 and script.read_bytes() == script.read_bytes()
+    assert again.returncode == 0, again.stderr
+    assert [p.name for p in out.glob("*.txt")] == [script.name]  # no second copy
+    assert script.read_bytes() == first  # re-importing writes the same script...
+    assert script.stat().st_mtime_ns == first_stat.st_mtime_ns  # ...by not writing it at all
     parsed = json.loads(_run("parse", str(script), "--json").stdout)
     roles = {t["speaker"]: t["role"] for t in parsed["episodes"][0]["turns"]}
     assert roles["叶理灯"] == "guest" and roles["记者"] == "host"
@@ -180,3 +186,38 @@ def test_ctrl_c_is_one_line_exit_130_and_the_next_build_resumes(show_dir: Path) 
     from pangocast.voice.segments import SegmentCache
 
     assert len(SegmentCache(segments).keys()) > cached  # it went on from what was cached
+
+
+def test_an_engine_is_selected_by_its_registered_name_fake_engine(
+    register: Callable[[Engine], str],
+) -> None:
+    from tests.fakes import FakeToneEngine
+
+    fake = FakeToneEngine()
+    name = register(fake)
+    result = runner.invoke(app, ["voices", "--engine", name])
+    assert result.exit_code == 0, result.output
+    assert result.output.split()[0] == "tone"  # the fake's only voice, not neural's
+    result = runner.invoke(app, ["voices", "--engine", name + "-unknown"])
+    assert result.exit_code == 1
+
+
+@pytest.mark.parametrize(
+    ("intro", "expect"),
+    [
+        ("{show}。{nosuchfield}", "placeholder {nosuchfield}"),
+        ("{show}。{", "not a valid template"),
+    ],
+)
+def test_an_intro_placeholder_the_show_cannot_fill_is_one_line(
+    show_dir: Path, intro: str, expect: str
+) -> None:
+    toml = show_dir / "feeds" / "show.toml"
+    toml.write_text(f"intro = {intro!r}\n" + toml.read_text(encoding="utf-8"), encoding="utf-8")
+    result = _run("--project", str(show_dir), "build", "--engine", "espeak")
+    assert result.returncode == 1
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
+    assert lines[0].startswith("error: ") and expect in lines[0]
+    assert "show.toml:" in lines[0]  # the file and the line
+    assert "{show}, {guests}, {title}" in lines[0]  # the placeholders that exist

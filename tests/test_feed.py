@@ -231,7 +231,28 @@ def test_render_is_reproducible_and_never_uses_now(tmp_path: Path) -> None:
     # without a build date, lastBuildDate is the newest episode's publication time
     assert b"<lastBuildDate>Thu, 01 Aug 2019 08:00:00 +0800</lastBuildDate>" in first
     when = dt.datetime(2025, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
-    assert b"Thu, 02 Jan 2025 03:04:05 +0000" in render_feed(show, manifest, build_date=when)
+    dated = replace(manifest, build_date=when)
+    assert b"Thu, 02 Jan 2025 03:04:05 +0000" in render_feed(show, dated)
+
+
+def test_publication_time_and_zone_come_from_show_toml(tmp_path: Path) -> None:
+    from pangocast.core.project import Project, load_show
+    from tests.feed_fixture import SHOW_TOML
+
+    (tmp_path / "feeds").mkdir()
+    (tmp_path / "feeds" / "show.toml").write_text(
+        SHOW_TOML.replace('timezone = "Asia/Shanghai"', 'timezone = "America/New_York"').replace(
+            'publish_time = "08:00"', 'publish_time = "17:30"'
+        ),
+        encoding="utf-8",
+    )
+    show = load_show(Project(tmp_path))
+    manifest = replace(synthetic_manifest(), build_date=None)
+    parsed = feedparser.parse(render_feed(show, manifest))
+    # 2019-08-01 17:30 in New York (EDT, UTC-4) is 21:30 UTC
+    newest = max(e.published_parsed for e in parsed.entries)
+    assert newest[:5] == (2019, 8, 1, 21, 30)
+    assert b"-0400</pubDate>" in render_feed(show, manifest)
 
 
 def test_base_url_override_moves_every_url_but_not_the_guids(tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import json
 import re
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,7 @@ from pangocast.audio.limiter import audible_span, level_segment, limit_true_peak
 from pangocast.audio.loudness import measure
 from pangocast.audio.mp3 import Id3Tags, encode_mp3, mp3_info, read_chapters, write_id3
 from pangocast.audio.pacing import Pacing, pause_between
-from pangocast.audio.pcm import Audio, decode_file, from_db
+from pangocast.audio.pcm import Audio, decode_file, ffmpeg_exe, from_db
 from pangocast.audio.timeline import PlacedSentence, PlannedTurn, Timeline, assemble
 from pangocast.core.errors import AudioError
 from pangocast.core.models import Turn
@@ -546,3 +547,71 @@ def test_the_pruning_bound_interpolates_few_positions_of_speech(rate: int) -> No
     near_loud = np.convolve(loud, np.ones(2 * truepeak.HALF_TAPS), "same")[lo:hi] > 0
     assert screened < 0.05
     assert screened < float(near_loud.mean()) / 4
+
+
+# --- ID3 as strict readers and FFmpeg-based players see it ------------------------------------
+
+
+def _raw_frame_ids(mp3: Path) -> list[str]:
+    """The ids of the top-level ID3v2.3 frames in the order they are stored in the file."""
+    data = mp3.read_bytes()
+    assert data[:3] == b"ID3" and data[3] == 3
+    size = int.from_bytes(bytes(b & 0x7F for b in data[6:10]), "big")  # syncsafe
+    ids, pos = [], 10
+    while pos + 10 <= 10 + size and data[pos] != 0:
+        ids.append(data[pos : pos + 4].decode("latin-1"))
+        pos += 10 + int.from_bytes(data[pos + 4 : pos + 8], "big")
+    return ids
+
+
+def test_id3v23_tag_holds_only_v23_frames_and_the_date(tmp_path: Path) -> None:
+    mp3 = tmp_path / "t.mp3"
+    encode_mp3(speech_like(1.0, 22050), mp3, Id3Tags("t", "a", "b", "2024-05-01", "c"))
+    ids = _raw_frame_ids(mp3)
+    assert "TDRC" not in ids  # a v2.4-only frame, lost by strict v2.3 readers
+    assert "TYER" in ids and "TDAT" in ids
+    v23 = ID3_MODULE.ID3(mp3, translate=False)
+    assert str(v23["TYER"]) == "2024" and str(v23["TDAT"]) == "0105"  # DDMM
+
+
+def test_chapter_frames_are_stored_in_time_order(tmp_path: Path) -> None:
+    # titles whose lengths fall as time goes on: mutagen alone stores these by size
+    titles = ["a much longer opening chapter title", "a middle one", "end"]
+    chapters = [Chapter(float(i), t) for i, t in enumerate(titles)]
+    mp3 = tmp_path / "c.mp3"
+    encode_mp3(speech_like(3.5, 22050), mp3, Id3Tags("t", "a", "b"), chapters=chapters)
+    chap_ids = [i for i in _raw_frame_ids(mp3) if i == "CHAP"]
+    assert len(chap_ids) == 3
+    stored = [f.element_id for f in ID3_MODULE.ID3(mp3).getall("CHAP")]
+    assert stored == ["chp0", "chp1", "chp2"]  # mutagen lists frames in stored order
+    # what FFmpeg-based players (and ffprobe -show_chapters) read
+    meta = subprocess.run(
+        [ffmpeg_exe(), "-v", "error", "-i", str(mp3), "-f", "ffmetadata", "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    starts = [int(line.split("=")[1]) for line in meta.splitlines() if line.startswith("START=")]
+    titles_read = [line[6:] for line in meta.splitlines() if line.startswith("title=")]
+    assert starts == sorted(starts) and len(starts) == 3
+    assert titles_read[-3:] == titles
+
+
+@pytest.mark.parametrize(
+    ("language", "code"),
+    [
+        ("zh-cn", "chi"),
+        ("en", "eng"),
+        ("en-US", "eng"),
+        ("de-DE", "ger"),
+        ("fil", "fil"),
+        ("", "und"),
+    ],
+)
+def test_comment_language_comes_from_the_show_language(
+    tmp_path: Path, language: str, code: str
+) -> None:
+    mp3 = tmp_path / "l.mp3"
+    tags = Id3Tags("t", "a", "b", comment="c", language=language)
+    encode_mp3(speech_like(1.0, 22050), mp3, tags)
+    assert ID3_MODULE.ID3(mp3).getall("COMM")[0].lang == code

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import string
 import tomllib
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pangocast.core.errors import ConfigError
+from pangocast.core.files import read_text
 
+INTRO_FIELDS = ("show", "guests", "title")
+"""The placeholders an ``intro`` template may use: show title, guests, episode title."""
 SHOW_FILE = "show.toml"
 PODCAST_GUID_NAMESPACE = uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6")
 
@@ -105,6 +112,14 @@ class ShowConfig:
     intro: str | None
     music: bool = True
     """Play the music bed (``audio/music.*``), ducked, under the spoken intro and outro."""
+    timezone: str = "UTC"
+    """The IANA time zone episodes are published in (``pubDate``), e.g. ``Asia/Shanghai``."""
+    publish_time: dt.time = dt.time(8, 0)
+    """The local time of day an episode goes out on its date."""
+
+    def published_at(self, date: dt.date) -> dt.datetime:
+        """The timezone-aware moment an episode dated ``date`` is published."""
+        return dt.datetime.combine(date, self.publish_time, tzinfo=ZoneInfo(self.timezone))
 
     def with_base_url(self, base_url: str) -> ShowConfig:
         """The same show served from another base URL (e.g. a local preview)."""
@@ -139,14 +154,21 @@ def load_show(project: Project) -> ShowConfig:
         ConfigError: the file is missing or a field is missing or malformed.
     """
     path = project.feeds / SHOW_FILE
-    try:
-        data: dict[str, Any] = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
+    if not path.is_file():
         raise ConfigError(
             "show metadata not found", path=path, hint="create feeds/show.toml (see README)"
-        ) from exc
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        )
+    text = read_text(path, error=ConfigError)
+    try:
+        data: dict[str, Any] = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"malformed show metadata: {exc}", path=path) from exc
+
+    def line_of(key: str) -> int | None:
+        for i, line in enumerate(text.splitlines(), 1):
+            if line.split("=", 1)[0].strip() == key:
+                return i
+        return None
 
     def req(key: str) -> str:
         value = data.get(key)
@@ -188,6 +210,29 @@ def load_show(project: Project) -> ShowConfig:
         for h in data.get("hosts", [])
         if isinstance(h, dict) and h.get("name")
     )
+    intro = opt("intro")
+    if intro is not None:
+        _check_template(intro, INTRO_FIELDS, path, line_of("intro"))
+    timezone = opt("timezone") or "UTC"
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError(
+            f"unknown time zone '{timezone}'",
+            path=path,
+            line=line_of("timezone"),
+            hint='use an IANA name such as "Asia/Shanghai", "Europe/Berlin" or "UTC"',
+        ) from exc
+    publish_time = opt("publish_time") or "08:00"
+    try:
+        at = dt.time.fromisoformat(publish_time)
+    except ValueError as exc:
+        raise ConfigError(
+            f"publish_time '{publish_time}' is not a time of day",
+            path=path,
+            line=line_of("publish_time"),
+            hint='write it as "HH:MM", e.g. publish_time = "08:00"',
+        ) from exc
     show_type = data.get("type", "episodic")
     if show_type not in ("episodic", "serial"):
         raise ConfigError("type must be episodic or serial", path=path)
@@ -209,6 +254,34 @@ def load_show(project: Project) -> ShowConfig:
         cover=opt("cover"),
         hosts=hosts,
         outro=opt("outro"),
-        intro=opt("intro"),
+        intro=intro,
         music=flag("music", True),
+        timezone=timezone,
+        publish_time=at,
     )
+
+
+def _check_template(template: str, fields: Sequence[str], path: Path, line: int | None) -> None:
+    """Refuse a ``str.format`` template with a placeholder ``fields`` cannot fill.
+
+    Raises:
+        ConfigError: naming the file, the line and the placeholders that exist.
+    """
+    known = ", ".join("{" + f + "}" for f in fields)
+    try:
+        names = [name for _, name, _, _ in string.Formatter().parse(template) if name is not None]
+    except ValueError as exc:  # a lone brace
+        raise ConfigError(
+            f"intro is not a valid template ({exc})",
+            path=path,
+            line=line,
+            hint=f"write braces only around a placeholder ({known}); double them for a brace",
+        ) from exc
+    unknown = [n for n in names if n not in fields]
+    if unknown:
+        raise ConfigError(
+            f"intro uses the placeholder {{{unknown[0]}}}, which the show cannot fill",
+            path=path,
+            line=line,
+            hint=f"use only {known}",
+        )

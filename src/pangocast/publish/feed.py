@@ -30,9 +30,6 @@ from pangocast.script.catalogue import newest_first
 
 FEED_NAME = "feed.xml"
 GENERATOR = f"Pangocast {__version__}"
-PUBLISH_TZ = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")
-"""Episodes go out at :data:`PUBLISH_TIME` in China Standard Time (no DST: a fixed offset)."""
-PUBLISH_TIME = dt.time(8, 0)
 MAX_DESCRIPTION_BYTES = 4000
 TRANSCRIPT_TYPES = {
     "vtt": "text/vtt",
@@ -49,23 +46,18 @@ EPISODE_TYPES = ("full", "trailer", "bonus")
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
-def publication_datetime(date: dt.date) -> dt.datetime:
-    """The timezone-aware moment an episode dated ``date`` is published (``pubDate``)."""
-    return dt.datetime.combine(date, PUBLISH_TIME, tzinfo=PUBLISH_TZ)
-
-
-def feed_build_date(manifest: Manifest, build_date: dt.datetime | None = None) -> dt.datetime:
-    """The feed's ``lastBuildDate``: ``build_date``, else the manifest's, else the newest
-    episode's publication time. Naive datetimes are taken as UTC.
+def feed_build_date(show: ShowConfig, manifest: Manifest) -> dt.datetime:
+    """The feed's ``lastBuildDate``: the manifest's build date, else the newest episode's
+    publication time. Naive datetimes are taken as UTC.
 
     Raises:
         BuildError: there is no date to use (no build date and no episodes).
     """
-    when = build_date or manifest.build_date
+    when = manifest.build_date
     if when is None:
         if not manifest.episodes:
             raise BuildError("the feed has no build date and no episodes to take one from")
-        when = max(publication_datetime(e.date) for e in manifest.episodes)
+        when = max(show.published_at(e.date) for e in manifest.episodes)
     if when.tzinfo is None:
         when = when.replace(tzinfo=dt.UTC)
     return when
@@ -206,9 +198,7 @@ def _channel_hosts(show: ShowConfig, episodes: list[BuiltEpisode]) -> list[Perso
     return [PersonTag(name) for name in names]
 
 
-def build_feed(
-    show: ShowConfig, manifest: Manifest, *, build_date: dt.datetime | None = None
-) -> FeedGenerator:
+def build_feed(show: ShowConfig, manifest: Manifest) -> FeedGenerator:
     """The populated feedgen ``FeedGenerator`` (see :func:`render_feed`).
 
     Raises:
@@ -233,7 +223,7 @@ def build_feed(
     if show.copyright:
         fg.copyright(show.copyright)
     fg.generator(GENERATOR)
-    fg.lastBuildDate(feed_build_date(manifest, build_date))
+    fg.lastBuildDate(feed_build_date(show, manifest))
     fg.image(url=cover_url, title=show.title, link=show.base_url)
 
     fg.podcast.itunes_author(show.author)
@@ -259,7 +249,7 @@ def build_feed(
         if ep.notes_html.strip():
             fe.content(ep.notes_html)
         fe.enclosure(show.url(ep.audio), str(ep.audio_bytes), AUDIO_TYPE)
-        fe.pubDate(publication_datetime(ep.date))
+        fe.pubDate(show.published_at(ep.date))
         fe.podcast.itunes_author(show.author)
         fe.podcast.itunes_duration(max(1, round(ep.duration)))
         if ep.season is not None:
@@ -288,9 +278,7 @@ def build_feed(
     return fg
 
 
-def render_feed(
-    show: ShowConfig, manifest: Manifest, *, build_date: dt.datetime | None = None
-) -> bytes:
+def render_feed(show: ShowConfig, manifest: Manifest) -> bytes:
     """The RSS 2.0 podcast feed for a build, as UTF-8 XML bytes.
 
     Channel: title, link, description, language, copyright, ``atom:link rel=self``, RSS and
@@ -298,22 +286,22 @@ def render_feed(
     ``podcast:locked``, ``podcast:person`` for the host(s), explicit ``lastBuildDate`` and
     ``generator``. Items, newest first: guid (isPermaLink=false), title, link to the episode
     page, show notes in ``description`` and ``content:encoded``, MP3 enclosure with its exact
-    byte size, ``pubDate`` (08:00 Asia/Shanghai on the episode's date), iTunes duration
-    (seconds), episode, season and episode type, ``podcast:transcript`` (VTT with
-    rel="captions", SRT, JSON), ``podcast:chapters``, ``podcast:person`` for host and guests,
-    and Podlove Simple Chapters.
+    byte size, ``pubDate`` (the show's ``publish_time`` in its ``timezone`` on the episode's
+    date), iTunes duration (seconds), episode, season and episode type,
+    ``podcast:transcript`` (VTT with rel="captions", SRT, JSON), ``podcast:chapters``,
+    ``podcast:person`` for host and guests, and Podlove Simple Chapters.
 
     Args:
         show: Show metadata; every URL is ``show.url(path under output/)``.
-        manifest: What the build produced.
-        build_date: ``lastBuildDate``; defaults to ``manifest.build_date``, then to the newest
-            episode's publication time (never the current time, so output is reproducible).
+        manifest: What the build produced. Its ``build_date`` is the ``lastBuildDate``; without
+            one, the newest episode's publication time (never the current time, so output is
+            reproducible).
 
     Raises:
         ConfigError: the show metadata cannot make a valid feed.
         BuildError: the build cannot make a valid feed (no cover, duplicate guid...).
     """
-    fg = build_feed(show, manifest, build_date=build_date)
+    fg = build_feed(show, manifest)
     try:
         data: bytes = fg.rss_str(pretty=True, encoding="UTF-8", xml_declaration=True)
     except ValueError as exc:  # feedgen's own checks, should validation above miss one

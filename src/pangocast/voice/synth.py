@@ -128,7 +128,6 @@ def synthesize_missing(
     *,
     workers: int | None = None,
     on_done: OnDone | None = None,
-    engine: Engine | None = None,
 ) -> SynthReport:
     """Synthesize every job whose key is not in ``cache`` yet.
 
@@ -141,8 +140,6 @@ def synthesize_missing(
         cache: where finished segments go.
         workers: parallel workers (default: one per core).
         on_done: called after each job, with None as result when it failed.
-        engine: an engine instance to use in-process (single worker only; tests use it to
-            inject stand-ins).
 
     Raises:
         EngineUnavailableError: the engine cannot run at all.
@@ -159,8 +156,8 @@ def synthesize_missing(
     # With more than one worker even a single job goes to the pool: the caller has work
     # of its own meanwhile (a build voices the waiting episodes' turns), which would share
     # this process's GIL with the engine.
-    if engine is not None or n == 1:
-        eng = engine or get_engine(engine_name)
+    if n == 1:
+        eng = get_engine(engine_name)
         for j in todo:
             _record(report, j, partial(run_one, eng, j, cache), on_done)
         return report

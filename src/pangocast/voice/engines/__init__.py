@@ -2,6 +2,8 @@
 
 The registry maps a name to the module and class that implement it; modules are imported
 only when an engine is asked for, so ``pangocast --help`` never loads LiteRT or aiohttp.
+Other engines (a plugin, or a test's stand-in) join the registry with
+:func:`register_engine` and are then chosen by name like the built-in ones.
 """
 
 from __future__ import annotations
@@ -19,9 +21,11 @@ __all__ = [
     "VoiceInfo",
     "engine_class",
     "get_engine",
+    "register_engine",
+    "unregister_engine",
 ]
 
-ENGINES: dict[str, tuple[str, str]] = {
+ENGINES: dict[str, tuple[str, str] | type[Engine]] = {
     "neural": ("pangocast.voice.engines.neural", "NeuralEngine"),
     "espeak": ("pangocast.voice.engines.espeak", "EspeakEngine"),
     "edge": ("pangocast.voice.engines.edge", "EdgeEngine"),
@@ -40,9 +44,33 @@ def engine_class(name: str) -> type[Engine]:
             f"unknown engine '{name}'",
             hint="choose one of: " + ", ".join(ENGINES),
         )
-    module, cls = ENGINES[name]
+    entry = ENGINES[name]
+    if isinstance(entry, type):
+        return entry
+    module, cls = entry
     found: type[Engine] = getattr(importlib.import_module(module), cls)
     return found
+
+
+def register_engine(name: str, engine: type[Engine] | tuple[str, str]) -> None:
+    """Make ``engine`` (a class, or the module and class name to import when it is first
+    asked for) available under ``name``. An engine registered as a class in this process is
+    unknown to the worker processes of an offline engine's pool: register it by module
+    path, or synthesize with one worker.
+
+    Raises:
+        EngineUnavailableError: ``name`` is taken.
+    """
+    if name in ENGINES:
+        raise EngineUnavailableError(
+            f"an engine named '{name}' is already registered", hint="choose another name"
+        )
+    ENGINES[name] = engine
+
+
+def unregister_engine(name: str) -> None:
+    """Remove the engine registered under ``name`` (nothing happens if there is none)."""
+    ENGINES.pop(name, None)
 
 
 def get_engine(name: str) -> Engine:
