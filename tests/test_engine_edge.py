@@ -174,3 +174,29 @@ def test_real_service_speaks_mandarin() -> None:
     audio = EdgeEngine().synthesize("你好,欢迎收听。", Voice.make("edge", "zh-CN-YunxiNeural"))
     assert 0.8 < audio.duration < 5
     assert abs(audio.samples).max() > 1000
+
+
+def test_voices_are_not_limited_to_chinese_and_filter_by_language(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import edge_tts
+
+    listed = [
+        {"ShortName": "zh-CN-XiaoxiaoNeural", "Locale": "zh-CN", "Gender": "Female"},
+        {"ShortName": "zh-TW-HsiaoChenNeural", "Locale": "zh-TW", "Gender": "Female"},
+        {"ShortName": "en-US-AndrewNeural", "Locale": "en-US", "Gender": "Male"},
+        {"ShortName": "de-DE-KatjaNeural", "Locale": "de-DE", "Gender": "Female"},
+    ]
+
+    async def stand_in_list_voices() -> list[dict[str, str]]:
+        return listed
+
+    monkeypatch.setattr(edge_tts, "list_voices", stand_in_list_voices)
+    engine = EdgeEngine()
+    assert [v.id for v in engine.list_voices()] == [v["ShortName"] for v in listed]
+    assert [v.id for v in engine.voices_for("en")] == ["en-US-AndrewNeural"]
+    assert [v.id for v in engine.voices_for("zh-cn")] == [
+        "zh-CN-XiaoxiaoNeural",
+        "zh-TW-HsiaoChenNeural",
+    ]
+    assert engine.voices_for("fr") == []

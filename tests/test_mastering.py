@@ -28,7 +28,13 @@ from pangocast.audio.loudness import measure
 from pangocast.audio.mp3 import Id3Tags, encode_mp3, mp3_info, read_chapters, write_id3
 from pangocast.audio.pacing import Pacing, pause_between
 from pangocast.audio.pcm import Audio, decode_file, ffmpeg_exe, from_db
-from pangocast.audio.timeline import PlacedSentence, PlannedTurn, Timeline, assemble
+from pangocast.audio.timeline import (
+    PlacedSentence,
+    SynthesizedTurn,
+    Timeline,
+    assemble,
+    voice_turn,
+)
 from pangocast.core.errors import AudioError
 from pangocast.core.models import Turn
 from pangocast.publish.manifest import Chapter, TimedTurn
@@ -109,14 +115,12 @@ def built(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
             if turn.speaker == "杨镭":
                 audio = Audio.from_float(audio.to_float() * 10 ** (QUIET_DB / 20), audio.rate)
             placed.append(PlacedSentence(text, audio))
-        plan.append(PlannedTurn(turn, tuple(placed)))
+        plan.append(SynthesizedTurn(turn, tuple(placed)))
     pacing = Pacing()
     timeline = assemble(
-        plan,
+        [voice_turn(t, RATE, pacing.sentence, level_segment) for t in plan],
         RATE,
         gap=lambda prev, nxt: pause_between(prev, nxt, pacing),
-        sentence_gap=pacing.sentence,
-        level=level_segment,
         intro=[make_sting(RATE)],
         intro_title="片头",
     )

@@ -13,6 +13,7 @@ import typer
 
 from pangocast.core.errors import PangocastError
 from pangocast.core.project import Project
+from pangocast.voice import DEFAULT_ENGINE
 
 app = typer.Typer(
     name="pangocast",
@@ -84,7 +85,7 @@ def build_cmd(
         list[str] | None,
         typer.Argument(help="Episodes to build (slug or script name); default all."),
     ] = None,
-    engine: EngineOpt = "neural",
+    engine: EngineOpt = DEFAULT_ENGINE,
     jobs: Annotated[
         int | None, typer.Option("--jobs", "-j", min=1, help="Parallel workers (default: cores).")
     ] = None,
@@ -159,18 +160,25 @@ def parse_cmd(
 
 
 @app.command("voices")
-def voices_cmd(engine: EngineOpt = "neural") -> None:
+def voices_cmd(
+    engine: EngineOpt = DEFAULT_ENGINE,
+    language: Annotated[
+        str | None,
+        typer.Option("--language", "-l", help="Only voices of this language (e.g. zh, en-US)."),
+    ] = None,
+) -> None:
     """List the voices an engine offers (edge asks the online service)."""
     from pangocast.voice.engines import get_engine
 
-    for v in get_engine(engine).list_voices():
+    eng = get_engine(engine)
+    for v in eng.voices_for(language) if language else eng.list_voices():
         typer.echo(f"{v.id:28} {v.language:8} {v.gender:7} {v.description}")
 
 
 @app.command("cast")
 def cast_cmd(
     episode: Annotated[str, typer.Argument(help="Episode slug or script name.")],
-    engine: EngineOpt = "neural",
+    engine: EngineOpt = DEFAULT_ENGINE,
 ) -> None:
     """Show who speaks with which voice in an episode."""
     from rich.console import Console
@@ -196,7 +204,7 @@ def cast_cmd(
 def preview_cmd(
     episode: Annotated[str, typer.Argument(help="Episode slug or script name.")],
     turns: Annotated[int, typer.Option("--turns", "-n", min=1, help="How many turns.")] = 3,
-    engine: EngineOpt = "neural",
+    engine: EngineOpt = DEFAULT_ENGINE,
 ) -> None:
     """Render a short clip of an episode's first turns for quick listening."""
     from pangocast.pipeline.preview import preview

@@ -47,6 +47,7 @@ from pangocast.audio.pcm import (
     resample,
 )
 from pangocast.audio.truepeak import HALF_TAPS, envelope_span
+from pangocast.core.standards import LUFS_TOLERANCE, MAX_TRUE_PEAK_DBTP, TARGET_LUFS
 from pangocast.publish.manifest import Chapter
 
 MIN_WORKING_RATE = 16000
@@ -286,9 +287,9 @@ class Delivered:
 
 def within_spec(
     loudness: Loudness,
-    target_lufs: float = -16.0,
-    true_peak: float = -1.0,
-    tolerance_lu: float = 1.0,
+    target_lufs: float = TARGET_LUFS,
+    true_peak: float = MAX_TRUE_PEAK_DBTP,
+    tolerance_lu: float = LUFS_TOLERANCE,
 ) -> bool:
     """True when ``loudness`` is within ``tolerance_lu`` of the target and under the peak."""
     return (
@@ -304,8 +305,8 @@ def deliver(
     *,
     chapters: Sequence[Chapter] = (),
     bitrate: str = "64k",
-    target_lufs: float = -16.0,
-    true_peak: float = -1.0,
+    target_lufs: float = TARGET_LUFS,
+    true_peak: float = MAX_TRUE_PEAK_DBTP,
 ) -> Delivered:
     """Master, encode and tag an episode so that the DECODED MP3 meets the loudness spec.
 

@@ -26,8 +26,12 @@ class PlacedSentence:
 
 
 @dataclass(frozen=True)
-class PlannedTurn:
-    """A spoken turn (or chapter heading) with the audio of each of its sentences."""
+class SynthesizedTurn:
+    """A spoken turn (or chapter heading) with the synthesized audio of each sentence, not
+    joined yet. The turn types, in the order a turn goes through them:
+    :class:`~pangocast.voice.plan.TurnPlan` (voice and segment jobs), this,
+    :class:`VoicedTurn` (joined and levelled) and :class:`~pangocast.core.models.TimedTurn`
+    (placed in the episode)."""
 
     turn: Turn
     sentences: tuple[PlacedSentence, ...]
@@ -62,12 +66,10 @@ GapFn = Callable[[Turn | None, Turn], float]
 
 
 def assemble(
-    plan: Sequence[PlannedTurn | VoicedTurn],
+    plan: Sequence[VoicedTurn],
     rate: int,
     *,
     gap: GapFn,
-    sentence_gap: float,
-    level: Callable[[Audio], Audio] | None = None,
     intro: Sequence[Audio] = (),
     outro: Sequence[Audio] = (),
     intro_title: str | None = None,
@@ -75,13 +77,9 @@ def assemble(
     """Join ``plan`` into one mono track at ``rate``.
 
     Args:
-        plan: the turns in order, each with its sentences' audio (already at ``rate``),
-            or already voiced by :func:`voice_turn` with the same ``rate``,
-            ``sentence_gap`` and ``level``.
+        plan: the turns in order, each voiced by :func:`voice_turn` at ``rate``.
         rate: sample rate of every piece and of the result.
         gap: seconds of silence before a turn, given the previous turn.
-        sentence_gap: seconds between the sentences of one turn.
-        level: optional per-turn loudness levelling, applied to each turn's joined audio.
         intro: pieces played before the first turn (e.g. sting), back to back.
         outro: pieces played after the last turn.
         intro_title: when set and the first chapter does not start at 0, a chapter with
@@ -120,10 +118,7 @@ def assemble(
     for item in plan:
         t = item.turn
         pause(gap(prev, t) if (prev is not None or intro) else 0.0)
-        if isinstance(item, PlannedTurn):
-            voiced = voice_turn(item, rate, sentence_gap, level)
-        else:
-            voiced = item
+        voiced = item
         turn_start = pos / rate
         offset = pos
         for text, s_start, s_end in voiced.spans:
@@ -153,7 +148,10 @@ def assemble(
 
 
 def voice_turn(
-    item: PlannedTurn, rate: int, sentence_gap: float, level: Callable[[Audio], Audio] | None
+    item: SynthesizedTurn,
+    rate: int,
+    sentence_gap: float,
+    level: Callable[[Audio], Audio] | None,
 ) -> VoicedTurn:
     """``item``'s sentences joined ``sentence_gap`` seconds apart, then levelled by ``level``.
 

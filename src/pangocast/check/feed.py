@@ -16,7 +16,8 @@ from lxml import etree
 
 from pangocast.check.findings import Finding
 from pangocast.core.project import ShowConfig, podcast_guid_for
-from pangocast.publish.feed import AUDIO_TYPE, EPISODE_TYPES, FEED_NAME, MAX_DESCRIPTION_BYTES
+from pangocast.core.standards import AUDIO_TYPE
+from pangocast.publish.feed import EPISODE_TYPES, FEED_NAME, MAX_DESCRIPTION_BYTES
 from pangocast.publish.feed_ext import ITUNES_NS, PODCAST_NS, PSC_NS
 
 ATOM_NS = "http://www.w3.org/2005/Atom"

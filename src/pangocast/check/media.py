@@ -18,28 +18,25 @@ from mutagen import MutagenError
 
 from pangocast.check.findings import Finding
 from pangocast.core.errors import PangocastError
+from pangocast.core.standards import (
+    ART_MAX_PX,
+    ART_MIN_PX,
+    LUFS_TOLERANCE,
+    MAX_CUE_LINE,
+    MAX_TRUE_PEAK_DBTP,
+    TARGET_LUFS,
+    TRANSCRIPT_TYPES,
+)
 from pangocast.publish.images import image_info
 
 # mutagen's classes are unannotated, which strict mypy rejects call by call.
 _id3: Any = mutagen.id3
 _mp3: Any = mutagen.mp3
 
-TARGET_LUFS = -16.0
-LUFS_TOLERANCE = 1.0
-MAX_TRUE_PEAK_DBTP = -1.0
 DURATION_TOLERANCE = 1.0
 """Seconds the measured audio may differ from the declared duration."""
 CHAPTER_TOLERANCE = 0.5
 """Seconds an ID3 chapter start may differ from the chapters JSON."""
-ART_MIN_PX = 1400
-ART_MAX_PX = 3000
-MAX_CUE_LINE = 65
-
-TRANSCRIPT_MIME = {
-    ".vtt": "text/vtt",
-    ".srt": "application/x-subrip",
-    ".json": "application/json",
-}
 
 
 @dataclass(frozen=True)
@@ -325,10 +322,9 @@ def check_transcript(
         return [Finding("error", where, "transcript file does not exist")]
     suffix = path.suffix.lower()
     out: list[Finding] = []
-    if mime and suffix in TRANSCRIPT_MIME and mime != TRANSCRIPT_MIME[suffix]:
-        out.append(
-            Finding("warning", where, f"declared type {mime}, expected {TRANSCRIPT_MIME[suffix]}")
-        )
+    expected = TRANSCRIPT_TYPES.get(suffix.lstrip("."))
+    if mime and expected and mime != expected:
+        out.append(Finding("warning", where, f"declared type {mime}, expected {expected}"))
     try:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:

@@ -84,10 +84,6 @@ class Episode:
     source: str | None = None
     """The file the episode came from (for error messages)."""
 
-    def spoken_turns(self) -> tuple[Turn, ...]:
-        """The turns that are read out, in order."""
-        return tuple(t for t in self.turns if t.spoken)
-
     def without_outro(self) -> Episode:
         """The episode without its ``[outro]`` turns (when the show has its own outro)."""
         return Episode(

@@ -240,10 +240,6 @@ class People:
         name = strip_honorific(name)
         return self.aliases.get(name, name)
 
-    def role_of(self, name: str) -> Role:
-        """The role of a named speaker (guest unless known as host or narrator)."""
-        return self.roles.get(self.canonical(name), "guest")
-
     def names(self) -> list[str]:
         """Every name and alias that refers to a person, longest first."""
         every = set(self.roles) | set(self.aliases) | set(self.mentions)

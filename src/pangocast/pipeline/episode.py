@@ -156,7 +156,6 @@ class EpisodeDelivery:
             turns,
             rate,
             gap=lambda prev, nxt: pause_between(prev, nxt, pacing),
-            sentence_gap=pacing.sentence,
             intro=[sting],
             outro=[sting],
             intro_title=plan.meta.title,

@@ -11,7 +11,7 @@ from pangocast.pipeline.episode import engine_rate
 from pangocast.pipeline.turn_prep import voice_cached_turn
 from pangocast.script.catalogue import load_episodes, select
 from pangocast.voice.casting import load_casting
-from pangocast.voice.engines import get_engine
+from pangocast.voice.engines import DEFAULT_ENGINE, get_engine
 from pangocast.voice.lexicon import load_lexicon
 from pangocast.voice.plan import Planner
 from pangocast.voice.segments import SegmentCache
@@ -25,7 +25,9 @@ def _planner(project: Project, engine: str) -> Planner:
     return Planner(get_engine(engine), rules, load_lexicon(project.voices))
 
 
-def preview(project: Project, episode: str, *, turns: int = 3, engine: str = "neural") -> Path:
+def preview(
+    project: Project, episode: str, *, turns: int = 3, engine: str = DEFAULT_ENGINE
+) -> Path:
     """Render the first ``turns`` spoken turns of ``episode`` to ``output/preview/<slug>.mp3``.
 
     Uses (and fills) the segment cache, so a preview speeds up the full build.
@@ -52,7 +54,6 @@ def preview(project: Project, episode: str, *, turns: int = 3, engine: str = "ne
         [voice_cached_turn(tp, cache, rate, pacing.sentence) for tp in plan.turns],
         rate,
         gap=lambda a, b: pause_between(a, b, pacing),
-        sentence_gap=pacing.sentence,
     )
     assert ep.meta is not None
     out = project.output / PREVIEW_DIR / f"{ep.meta.slug}.mp3"

@@ -18,13 +18,13 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 
 from pangocast.audio.pcm import resample
-from pangocast.audio.timeline import PlacedSentence, PlannedTurn, VoicedTurn, voice_turn
+from pangocast.audio.timeline import PlacedSentence, SynthesizedTurn, VoicedTurn, voice_turn
 from pangocast.core.errors import BuildError
 from pangocast.voice.plan import EpisodePlan, TurnPlan
 from pangocast.voice.segments import SegmentCache
 
 
-def load_turn(tp: TurnPlan, cache: SegmentCache, rate: int) -> PlannedTurn:
+def load_turn(tp: TurnPlan, cache: SegmentCache, rate: int) -> SynthesizedTurn:
     """``tp``'s sentences with their audio from ``cache``, at ``rate``.
 
     Raises:
@@ -41,7 +41,7 @@ def load_turn(tp: TurnPlan, cache: SegmentCache, rate: int) -> PlannedTurn:
                 hint="run the build again (the cache was changed during the build)",
             )
         sentences.append(PlacedSentence(s.text, resample(audio, rate)))
-    return PlannedTurn(tp.turn, tuple(sentences))
+    return SynthesizedTurn(tp.turn, tuple(sentences))
 
 
 def voice_cached_turn(

@@ -20,8 +20,9 @@ from typing import NamedTuple
 from PIL import Image, ImageDraw, ImageFont, UnidentifiedImageError
 
 from pangocast.core.errors import ConfigError
+from pangocast.core.standards import ART_MAX_PX, ART_MIN_PX
 
-MIN_SIZE, MAX_SIZE = 1400, 3000
+MIN_SIZE, MAX_SIZE = ART_MIN_PX, ART_MAX_PX
 FONT_ENV = "PANGOCAST_CJK_FONT"
 """Environment variable naming a font file to use instead of the ones searched for."""
 

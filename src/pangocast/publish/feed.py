@@ -17,6 +17,7 @@ from feedgen.feed import FeedGenerator
 from pangocast import __version__
 from pangocast.core.errors import BuildError, ConfigError
 from pangocast.core.project import Person, ShowConfig
+from pangocast.core.standards import AUDIO_TYPE, CHAPTERS_TYPE, TRANSCRIPT_TYPES
 from pangocast.publish.feed_ext import (
     ChapterMark,
     PersonTag,
@@ -31,14 +32,6 @@ from pangocast.script.catalogue import newest_first
 FEED_NAME = "feed.xml"
 GENERATOR = f"Pangocast {__version__}"
 MAX_DESCRIPTION_BYTES = 4000
-TRANSCRIPT_TYPES = {
-    "vtt": "text/vtt",
-    "srt": "application/x-subrip",
-    "json": "application/json",
-}
-"""Transcript kind (manifest key) to its MIME type, in the order the feed lists them."""
-CHAPTERS_TYPE = "application/json+chapters"
-AUDIO_TYPE = "audio/mpeg"
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 EPISODE_TYPES = ("full", "trailer", "bonus")
 

@@ -42,6 +42,7 @@ from werkzeug.wrappers import Request, Response
 
 from pangocast.core.errors import BuildError
 from pangocast.core.project import Project
+from pangocast.core.standards import AUDIO_TYPE, TRANSCRIPT_TYPES
 
 log = logging.getLogger("pangocast.publish.serve")
 
@@ -49,11 +50,9 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
 
 CONTENT_TYPES = {
-    ".mp3": "audio/mpeg",
+    ".mp3": AUDIO_TYPE,
     ".m4a": "audio/mp4",
-    ".vtt": "text/vtt",
-    ".srt": "application/x-subrip",
-    ".json": "application/json",
+    **{f".{kind}": mime for kind, mime in TRANSCRIPT_TYPES.items()},
     ".xml": "application/xml",
     ".png": "image/png",
     ".jpg": "image/jpeg",

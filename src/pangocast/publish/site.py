@@ -29,6 +29,7 @@ from markupsafe import Markup
 from pangocast.core.errors import BuildError, InputError
 from pangocast.core.files import write_atomic
 from pangocast.core.project import ShowConfig
+from pangocast.core.standards import TRANSCRIPT_TYPES
 from pangocast.core.timefmt import clock, iso_duration
 from pangocast.publish.images import image_size
 from pangocast.publish.manifest import BuiltEpisode, Manifest
@@ -45,7 +46,6 @@ EMBED_WIDTH = 640
 EMBED_HEIGHT = 360
 """Size of the iframe in the snippet and in oEmbed (CSS pixels); the page adapts to it."""
 
-_MIME = {"vtt": "text/vtt", "srt": "application/x-subrip", "json": "application/json"}
 _TRANSCRIPT_LABEL = {"vtt": "WebVTT", "srt": "SRT", "json": "JSON"}
 
 
@@ -219,7 +219,12 @@ def _episode_view(show: ShowConfig, ep: BuiltEpisode) -> dict[str, Any]:
     ]
     turns = sorted(ep.turns, key=lambda t: t.start)
     transcripts = [
-        (kind, _href(path), _TRANSCRIPT_LABEL.get(kind, kind.upper()), _MIME.get(kind, ""))
+        (
+            kind,
+            _href(path),
+            _TRANSCRIPT_LABEL.get(kind, kind.upper()),
+            TRANSCRIPT_TYPES.get(kind, ""),
+        )
         for kind, path in sorted(ep.transcripts.items())
     ]
     notes = Markup(nh3.clean(ep.notes_html)) if ep.notes_html.strip() else None

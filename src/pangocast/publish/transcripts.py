@@ -15,9 +15,10 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
+from pangocast.core.standards import MAX_CUE_LINE
 from pangocast.publish.manifest import Chapter, TimedTurn
 
-MAX_LINE = 65
+MAX_LINE = MAX_CUE_LINE
 """Longest caption line (Apple's limit for WebVTT cue lines)."""
 
 Measure = Callable[[str], int]

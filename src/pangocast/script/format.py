@@ -40,9 +40,8 @@ import json
 import re
 import tomllib
 from collections.abc import Iterable
-from dataclasses import replace
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import Literal, cast
 
 from pangocast.core.errors import ScriptError
 from pangocast.core.files import read_text
@@ -414,26 +413,3 @@ def render_script(meta: EpisodeMeta, turns: Iterable[Turn]) -> str:
         else:
             body.append(f"{t.speaker}:{text}")
     return "\n".join(head) + "\n\n" + "\n\n".join(body) + "\n"
-
-
-def with_meta(episode: Episode, meta: EpisodeMeta) -> Episode:
-    """``episode`` with new metadata (and title)."""
-    return replace(episode, meta=meta, title=meta.title)
-
-
-def script_data(meta: EpisodeMeta) -> dict[str, Any]:
-    """Metadata as plain JSON-able data (used by cache keys and the feed)."""
-    return {
-        "title": meta.title,
-        "slug": meta.slug,
-        "date": meta.date.isoformat(),
-        "host": meta.host,
-        "guests": list(meta.guests),
-        "summary": meta.summary,
-        "narrator": meta.narrator,
-        "episode": meta.episode,
-        "season": meta.season,
-        "guid": meta.guid,
-        "episode_type": meta.episode_type,
-        "speakers": dict(meta.speakers),
-    }

@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 
 from pangocast.core.errors import EngineUnavailableError
+from pangocast.voice import DEFAULT_ENGINE
 from pangocast.voice.engines.base import Engine, Voice, VoiceInfo
 
 __all__ = [
@@ -30,7 +31,6 @@ ENGINES: dict[str, tuple[str, str] | type[Engine]] = {
     "espeak": ("pangocast.voice.engines.espeak", "EspeakEngine"),
     "edge": ("pangocast.voice.engines.edge", "EdgeEngine"),
 }
-DEFAULT_ENGINE = "neural"
 
 
 def engine_class(name: str) -> type[Engine]:

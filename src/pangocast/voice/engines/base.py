@@ -92,5 +92,16 @@ class Engine(ABC):
         """Pieces of ``text`` this engine would not voice (empty when all is spoken)."""
         return []
 
-    def close(self) -> None:  # noqa: B027 - optional hook, most engines hold nothing
-        """Release models or connections."""
+    def voices_for(self, language: str) -> list[VoiceInfo]:
+        """The voices that speak ``language``, a BCP 47 tag matched on its primary subtag
+        (``zh-cn`` takes zh-CN, zh-TW and zh-HK voices; ``en`` every English one).
+
+        Raises:
+            EngineUnavailableError: the list cannot be obtained (e.g. offline).
+        """
+        primary = _primary(language)
+        return [v for v in self.list_voices() if _primary(v.language) == primary]
+
+
+def _primary(language: str) -> str:
+    return language.strip().lower().replace("_", "-").split("-", 1)[0]

@@ -131,8 +131,6 @@ class EdgeEngine(Engine):
         self._sleep = sleep
         self._rng = rng or random.Random()
         self._slots = threading.BoundedSemaphore(concurrency)
-        self.attempts = 0
-        """Requests made so far (for tests and reports)."""
 
     def version(self) -> str:
         try:
@@ -212,7 +210,6 @@ class EdgeEngine(Engine):
     ) -> tuple[bytes, list[Boundary]]:
         import aiohttp
 
-        self.attempts += 1
         data = bytearray()
         bounds: list[Boundary] = []
         try:
@@ -245,7 +242,7 @@ class EdgeEngine(Engine):
         return bytes(data), bounds
 
     def list_voices(self) -> list[VoiceInfo]:
-        """Mandarin voices offered by the service.
+        """Every voice the service offers (``pangocast voices --language`` picks a language's).
 
         Raises:
             EngineUnavailableError: the service is unreachable.
@@ -267,7 +264,6 @@ class EdgeEngine(Engine):
                 description=v.get("FriendlyName", ""),
             )
             for v in voices
-            if str(v.get("Locale", "")).startswith("zh-")
         ]
 
 

@@ -239,11 +239,6 @@ class NeuralEngine(Engine):
             f"patch {PATCH_VERSION} + {espeak.espeak_version()}"
         )
 
-    def close(self) -> None:
-        """Drop the models (they reload on the next :meth:`synthesize`)."""
-        with self._lock:
-            self._models = None
-
     # -- one piece ---------------------------------------------------------------------------
 
     def _piece(
