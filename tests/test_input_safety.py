@@ -12,6 +12,7 @@ import json
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import feedparser
@@ -19,7 +20,9 @@ import mutagen.id3
 import pytest
 from lxml import etree, html
 
+from pangocast.core.errors import InputError
 from pangocast.core.project import Project, load_show
+from pangocast.ingest.article import read_article
 from pangocast.pipeline.build import BuildOptions, build
 from pangocast.publish.feed import render_feed
 from pangocast.publish.manifest import BuiltEpisode, Manifest, TimedTurn
@@ -302,3 +305,26 @@ def test_long_turn_without_punctuation_builds(tmp_path: Path) -> None:
     assert problems(project) == []
     spoken = json.loads(next(project.output.glob("transcripts/*.json")).read_text("utf-8"))
     assert text in "".join(seg["body"] for seg in spoken["segments"])
+
+
+@pytest.mark.parametrize(
+    ("rel", "load"),
+    [
+        ("feeds/show.toml", lambda root: load_show(Project(root))),
+        ("voices/casting.toml", lambda root: load_casting(root / "voices")),
+        ("voices/lexicon.toml", lambda root: load_lexicon(root / "voices")),
+        ("article.txt", lambda root: read_article(root / "article.txt")),
+    ],
+)
+@pytest.mark.parametrize("codec", ["gb18030", "utf-16"])
+def test_every_file_a_user_writes_is_refused_the_same_way_in_another_encoding(
+    show_dir: Path, rel: str, load: Callable[[Path], object], codec: str
+) -> None:
+    path = show_dir / rel
+    text = path.read_text(encoding="utf-8") if path.exists() else "老王:你好。\n"
+    path.write_bytes(("# 中文注释\n" + text).encode(codec))
+    with pytest.raises(InputError) as caught:  # ConfigError and ScriptError are InputErrors
+        load(show_dir)
+    line = caught.value.one_line()
+    assert "not UTF-8" in line and "iconv -f" in line and path.name in line
+    assert "GB18030" in line if codec == "gb18030" else "UTF-16" in line

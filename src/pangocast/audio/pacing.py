@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from pangocast.core.errors import ConfigError
+from pangocast.core.files import read_text
 from pangocast.core.models import Turn
 from pangocast.core.project import Project
 
@@ -92,9 +93,7 @@ def pacing_from_dict(data: Mapping[str, Any], *, path: Path | None = None) -> Pa
 
 def _pacing_table(path: Path) -> Mapping[str, Any] | None:
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"cannot read {path.name}: {exc.strerror}", path=path) from exc
+        data = tomllib.loads(read_text(path, error=ConfigError))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"not valid TOML: {exc}", path=path) from exc
     table = data.get("pacing")

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pangocast.core.errors import InputError
+from pangocast.core.files import read_text
 from pangocast.core.models import DEFAULT_NARRATOR, Episode, Role, Turn
 from pangocast.ingest.people import (
     NARRATOR_WORDS,
@@ -131,29 +132,12 @@ def parse_source(path: Path) -> list[Episode]:
 
 
 def read_article(path: Path) -> str:
-    """Read a UTF-8 text file (BOM and CRLF tolerated).
+    """Read an article: UTF-8 (BOM and CRLF tolerated), as every file a user writes is read.
 
     Raises:
         InputError: the file is missing, unreadable or not UTF-8.
     """
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise InputError(
-            f"cannot read the source: {exc.strerror or exc}",
-            path=path,
-            hint="check the path",
-        ) from exc
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise InputError(
-            "source is not UTF-8",
-            path=path,
-            line=line,
-            hint="re-save it as UTF-8 (e.g. iconv -f GBK -t UTF-8)",
-        ) from exc
+    return read_text(path, error=InputError)
 
 
 def parse_article(text: str, source: str = "<article>") -> list[Episode]:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from pangocast.core.errors import ConfigError
+from pangocast.core.files import read_text
 from pangocast.core.models import Episode, Role
 from pangocast.voice.engines.base import ProsodyValue, Voice
 
@@ -113,13 +114,13 @@ def load_casting(voices_dir: Path) -> Casting:
         ConfigError: the file is missing or malformed.
     """
     path = voices_dir / CASTING_FILE
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
+    if not path.is_file():
         raise ConfigError(
             "casting file not found", path=path, hint="create voices/casting.toml (see README)"
-        ) from exc
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        )
+    try:
+        data = tomllib.loads(read_text(path, error=ConfigError))
+    except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"malformed casting file: {exc}", path=path) from exc
     engines_raw = data.get("engines")
     if not isinstance(engines_raw, dict) or not engines_raw:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pangocast.core.errors import ConfigError
+from pangocast.core.files import read_text
 
 LEXICON_FILE = "lexicon.toml"
 
@@ -96,8 +97,8 @@ def load_lexicon(voices_dir: Path) -> Lexicon:
     if not path.exists():
         return Lexicon()
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        data = tomllib.loads(read_text(path, error=ConfigError))
+    except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"malformed lexicon: {exc}", path=path) from exc
     engines = data.get("engines", {})
     voices = data.get("voices", {})
