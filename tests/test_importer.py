@@ -69,7 +69,9 @@ def test_edited_script_is_kept_unless_forced(imported: Path) -> None:
     path.write_text(edited, encoding="utf-8")
     report = import_source(CORPUS, imported)
     assert report.kept == [path]
-    assert any("03-wang-xu.txt: kept" in w for w in report.warnings)
+    kept = [w for w in report.warnings if w.what.startswith("kept")]
+    assert [Path(str(w.path)).name for w in kept] == ["03-wang-xu.txt"]
+    assert kept[0].hint is not None and "--force" in kept[0].hint
     assert path.read_text(encoding="utf-8") == edited
     assert any(line.startswith("kept") for line in report.lines())
     forced = import_source(CORPUS, imported, force=True)
@@ -93,9 +95,14 @@ def test_write_is_atomic(imported: Path, monkeypatch: pytest.MonkeyPatch) -> Non
 
 def test_warns_about_guesses(tmp_path: Path) -> None:
     report = import_source(CORPUS, tmp_path)
-    text = "\n".join(report.warnings)
+    text = "\n".join(w.one_line() for w in report.warnings)
     assert "line 377: guessed that a new episode starts here" in text
-    assert "01-yu-huai.txt: date" in text and "guessed" in text
+    assert any(
+        Path(str(w.path)).name == "01-yu-huai.txt"
+        and w.what.startswith("date")
+        and "guessed" in w.what
+        for w in report.warnings
+    )
     assert "host '老王' guessed" in text
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import signal
 import sys
-import warnings
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -144,11 +143,10 @@ def parse_cmd(
     from pangocast.core.models import to_parse_json
     from pangocast.ingest.article import parse_source
 
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        episodes = parse_source(source)
-    for w in caught:
-        typer.echo(f"warning: {w.message}", err=True)
+    parsed = parse_source(source)
+    episodes = list(parsed.episodes)
+    for w in parsed.warnings:
+        typer.echo(f"warning: {w.one_line()}", err=True)
     if as_json:
         typer.echo(json.dumps(to_parse_json(episodes), ensure_ascii=False, indent=2))
         return

@@ -19,13 +19,12 @@ who speaks each paragraph, the way a careful editor would read it:
 from __future__ import annotations
 
 import re
-import warnings
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pangocast.core.errors import InputError
+from pangocast.core.errors import InputError, Notice
 from pangocast.core.files import read_text
 from pangocast.core.models import DEFAULT_NARRATOR, Episode, Role, Turn
 from pangocast.ingest.people import (
@@ -57,8 +56,8 @@ from pangocast.script.format import is_script, load_script
 
 __all__ = [
     "ArticleAnalysis",
-    "ArticleWarning",
     "ParsedEpisode",
+    "ParsedSource",
     "analyse_article",
     "parse_article",
     "parse_source",
@@ -73,8 +72,13 @@ _LOST_COLON_STOP = set(
 )
 
 
-class ArticleWarning(UserWarning):
-    """A guess the article parser made (an episode boundary, an ambiguous answer label)."""
+@dataclass(frozen=True)
+class ParsedSource:
+    """What :func:`parse_source` read from a file."""
+
+    episodes: tuple[Episode, ...]
+    warnings: tuple[Notice, ...]
+    """The guesses the parser made (an episode boundary, an ambiguous answer label)."""
 
 
 @dataclass(frozen=True)
@@ -119,16 +123,21 @@ class ArticleAnalysis:
     warnings: tuple[str, ...] = field(default=())
 
 
-def parse_source(path: Path) -> list[Episode]:
-    """Episodes from a file: an episode script, or a raw article / column dump.
+def parse_source(path: Path) -> ParsedSource:
+    """Episodes from a file: an episode script, or a raw article / column dump, and the
+    guesses made while reading it.
 
     Raises:
         InputError: the file cannot be read, or the script or article is malformed.
     """
     text = read_article(path)
     if is_script(text):
-        return [load_script(path)]
-    return parse_article(text, str(path))
+        return ParsedSource((load_script(path),), ())
+    analysis = analyse_article(text, str(path))
+    return ParsedSource(
+        tuple(pe.episode for pe in analysis.episodes),
+        tuple(Notice(w, path=path) for w in analysis.warnings),
+    )
 
 
 def read_article(path: Path) -> str:
@@ -143,16 +152,13 @@ def read_article(path: Path) -> str:
 def parse_article(text: str, source: str = "<article>") -> list[Episode]:
     """Episodes from a raw article or a column dump, every paragraph attributed.
 
-    Guesses (an episode boundary without marker or footer, …) are reported with
-    ``warnings.warn(..., ArticleWarning)``; :func:`analyse_article` returns them instead.
+    The guesses made (an episode boundary without marker or footer, …) are in
+    :func:`analyse_article`'s result.
 
     Raises:
         InputError: the text has nothing to read.
     """
-    analysis = analyse_article(text, source)
-    for w in analysis.warnings:
-        warnings.warn(f"{source}: {w}", ArticleWarning, stacklevel=2)
-    return [pe.episode for pe in analysis.episodes]
+    return [pe.episode for pe in analyse_article(text, source).episodes]
 
 
 def analyse_article(text: str, source: str = "<article>") -> ArticleAnalysis:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from pypinyin import lazy_pinyin
 
-from pangocast.core.errors import InputError
+from pangocast.core.errors import InputError, Notice
 from pangocast.core.files import write_atomic
 from pangocast.core.models import DEFAULT_NARRATOR, Episode, EpisodeMeta, Role
 from pangocast.ingest.article import ArticleAnalysis, ParsedEpisode, analyse_article, read_article
@@ -49,14 +49,14 @@ class ImportReport:
         written: scripts created or replaced.
         unchanged: scripts that already held exactly what import would write.
         kept: existing scripts that differ (a producer edited them) and were left alone.
-        warnings: guesses to check and files kept, one line each.
+        warnings: guesses to check and files kept.
         episodes: the metadata of every episode, in source order.
     """
 
     written: list[Path] = field(default_factory=list)
     unchanged: list[Path] = field(default_factory=list)
     kept: list[Path] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[Notice] = field(default_factory=list)
     episodes: list[EpisodeMeta] = field(default_factory=list)
 
     def lines(self) -> list[str]:
@@ -64,7 +64,7 @@ class ImportReport:
         out = [f"wrote     {p}" for p in self.written]
         out += [f"unchanged {p}" for p in self.unchanged]
         out += [f"kept      {p}" for p in self.kept]
-        out += [f"warning: {w}" for w in self.warnings]
+        out += [f"warning: {w.one_line()}" for w in self.warnings]
         out.append(
             f"{len(self.episodes)} episode(s): {len(self.written)} written, "
             f"{len(self.unchanged)} unchanged, {len(self.kept)} kept"
@@ -97,7 +97,7 @@ def import_source(source: Path, out_dir: Path, *, force: bool = False) -> Import
         report.episodes.append(ep.meta)
     else:
         analysis = analyse_article(text, str(source))
-        report.warnings.extend(f"{source}: {w}" for w in analysis.warnings)
+        report.warnings.extend(Notice(w, path=source) for w in analysis.warnings)
         slugs: Counter[str] = Counter()
         for number, pe in enumerate(analysis.episodes, start=1):
             meta, notes = guess_meta(pe, number, analysis)
@@ -105,7 +105,7 @@ def import_source(source: Path, out_dir: Path, *, force: bool = False) -> Import
             if slugs[meta.slug] > 1:
                 meta = replace(meta, slug=f"{meta.slug}-{slugs[meta.slug]}")
             name = f"{number:02d}-{meta.slug}{SCRIPT_SUFFIX}"
-            report.warnings.extend(f"{name}: {n}" for n in notes)
+            report.warnings.extend(Notice(n, path=out_dir / name) for n in notes)
             report.episodes.append(meta)
             planned.append((name, render_script(meta, pe.episode.turns)))
     _ensure_dir(out_dir)
@@ -143,8 +143,11 @@ def _place(path: Path, content: str, force: bool, report: ImportReport) -> None:
         if not force:
             report.kept.append(path)
             report.warnings.append(
-                f"{path.name}: kept (it differs from the import, e.g. edited by hand); "
-                "use --force to replace it"
+                Notice(
+                    "kept: it differs from the import (edited by hand?)",
+                    path=path,
+                    hint="use --force to replace it",
+                )
             )
             return
     write_atomic(path, data, error=InputError, what="the script", hint="check the folder")
