@@ -1,9 +1,13 @@
-"""Writing under ``output/`` safely: atomic files, one build at a time, pruning old files.
+"""The output folder (``output/``): its lock, its sweep and its pruning.
 
-Every file is written to a temporary name in its folder and renamed into place, so a reader
-(or a podcast app fetching the feed) sees either the old file or the new one, never half of
-one. Versioned files (audio, transcripts, chapters, art) carry a content hash in their name;
-the old ones are removed only after the new feed is in place.
+- lock: :func:`build_lock`, one build writes it at a time (a lock file in the show folder
+  naming the building process; a stale lock of a dead process is taken over);
+- sweep: :func:`sweep_temporary` removes the temporary files a killed build left (files are
+  written to a temporary name and renamed into place by :mod:`pangocast.core.files`, so a
+  reader, or a podcast app fetching the feed, sees the old file or the new, never half);
+- prune: :func:`prune_unreferenced` removes versioned files (audio, transcripts, chapters,
+  art: a content hash in their name) no feed points at any more, once the new feed is in
+  place.
 """
 
 from __future__ import annotations
