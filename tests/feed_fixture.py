@@ -21,12 +21,12 @@ import numpy as np
 import pyloudnorm
 
 from pangocast.audio.pcm import Audio, ffmpeg_exe
+from pangocast.core.models import Chapter
 from pangocast.core.project import Project, ShowConfig, load_show
 from pangocast.publish.feed import render_feed
 from pangocast.publish.manifest import (
     MANIFEST_NAME,
     BuiltEpisode,
-    Chapter,
     Manifest,
     manifest_to_text,
 )

@@ -16,8 +16,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from pangocast.audio.pcm import ffmpeg_exe
+from pangocast.core.models import Chapter, TimedTurn
 from pangocast.core.project import Person, ShowConfig
-from pangocast.publish.manifest import BuiltEpisode, Chapter, Manifest, TimedTurn
+from pangocast.publish.manifest import BuiltEpisode, Manifest
 from pangocast.publish.serve import PreviewServer
 from pangocast.publish.site import render_site
 

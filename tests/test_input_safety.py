@@ -21,11 +21,12 @@ import pytest
 from lxml import etree, html
 
 from pangocast.core.errors import InputError
+from pangocast.core.models import TimedTurn
 from pangocast.core.project import Project, load_show
 from pangocast.ingest.article import read_article
 from pangocast.pipeline.build import BuildOptions, build
 from pangocast.publish.feed import render_feed
-from pangocast.publish.manifest import BuiltEpisode, Manifest, TimedTurn
+from pangocast.publish.manifest import BuiltEpisode, Manifest
 from pangocast.publish.site import render_site
 from pangocast.script.format import parse_script
 from pangocast.voice.casting import load_casting

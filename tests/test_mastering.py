@@ -36,8 +36,7 @@ from pangocast.audio.timeline import (
     voice_turn,
 )
 from pangocast.core.errors import AudioError
-from pangocast.core.models import Turn
-from pangocast.publish.manifest import Chapter, TimedTurn
+from pangocast.core.models import Chapter, TimedTurn, Turn
 from pangocast.publish.transcripts import chapters_json, to_json, to_srt, to_vtt
 from tests.speechlike import speech_like
 

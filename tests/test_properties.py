@@ -22,9 +22,9 @@ from hypothesis import strategies as st
 from lxml import etree
 
 from pangocast.core.errors import PangocastError
-from pangocast.core.models import Episode
+from pangocast.core.models import Chapter, Episode, TimedTurn
 from pangocast.publish.feed import render_feed
-from pangocast.publish.manifest import BuiltEpisode, Chapter, Manifest, TimedTurn
+from pangocast.publish.manifest import BuiltEpisode, Manifest
 from pangocast.publish.shownotes import render_notes
 from pangocast.publish.site import render_site
 from pangocast.script.format import SLUG_RE, parse_script

@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from html.parser import HTMLParser
 
+from pangocast.core.models import Chapter
 from pangocast.core.timefmt import clock
-from pangocast.publish.manifest import BuiltEpisode, Chapter
+from pangocast.publish.manifest import BuiltEpisode
 from pangocast.publish.shownotes import render_notes, show_notes
 
 

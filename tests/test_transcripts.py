@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pangocast.publish.manifest import Chapter, TimedTurn
+from pangocast.core.models import Chapter, TimedTurn
 from pangocast.publish.transcripts import (
     chapters_json,
     cues,

@@ -47,8 +47,8 @@ from pangocast.audio.pcm import (
     resample,
 )
 from pangocast.audio.truepeak import HALF_TAPS, envelope_span
+from pangocast.core.models import Chapter
 from pangocast.core.standards import LUFS_TOLERANCE, MAX_TRUE_PEAK_DBTP, TARGET_LUFS
-from pangocast.publish.manifest import Chapter
 
 MIN_WORKING_RATE = 16000
 """Below this an episode is mastered at :data:`MASTER_RATE` rather than its own rate."""

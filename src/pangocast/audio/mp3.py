@@ -28,7 +28,7 @@ from mutagen.id3 import ID3NoHeaderError
 
 from pangocast.audio.pcm import PCM, Audio, ffmpeg_exe
 from pangocast.core.errors import AudioError
-from pangocast.publish.manifest import Chapter
+from pangocast.core.models import Chapter
 
 # mutagen's frame classes and ID3 methods are unannotated, which strict mypy rejects call by
 # call: they are used through these two Any-typed module handles.

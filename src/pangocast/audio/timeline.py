@@ -13,8 +13,7 @@ import numpy as np
 
 from pangocast.audio.pcm import Audio
 from pangocast.core.errors import AudioError
-from pangocast.core.models import Turn
-from pangocast.publish.manifest import Chapter, TimedTurn
+from pangocast.core.models import Chapter, TimedTurn, Turn
 
 
 @dataclass(frozen=True)

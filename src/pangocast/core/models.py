@@ -91,6 +91,26 @@ class Episode:
         )
 
 
+@dataclass(frozen=True)
+class Chapter:
+    """A chapter: start offset in the final audio (seconds) and its title."""
+
+    start: float
+    title: str
+
+
+@dataclass(frozen=True)
+class TimedTurn:
+    """A spoken turn placed in the final audio (seconds)."""
+
+    start: float
+    end: float
+    speaker: str
+    role: str
+    kind: str
+    text: str
+
+
 class TurnJSON(TypedDict):
     """One turn in ``pangocast parse --json`` output."""
 

@@ -17,28 +17,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pangocast.core.errors import BuildError
+from pangocast.core.models import Chapter, TimedTurn
 
 MANIFEST_NAME = "manifest.json"
-
-
-@dataclass(frozen=True)
-class Chapter:
-    """A chapter: start offset in the final audio (seconds) and its title."""
-
-    start: float
-    title: str
-
-
-@dataclass(frozen=True)
-class TimedTurn:
-    """A spoken turn placed in the final audio (seconds)."""
-
-    start: float
-    end: float
-    speaker: str
-    role: str
-    kind: str
-    text: str
 
 
 @dataclass(frozen=True)

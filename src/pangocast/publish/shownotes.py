@@ -12,8 +12,9 @@ from functools import cache
 
 import jinja2
 
+from pangocast.core.models import Chapter
 from pangocast.core.timefmt import clock, iso_duration
-from pangocast.publish.manifest import BuiltEpisode, Chapter
+from pangocast.publish.manifest import BuiltEpisode
 
 HTML_TEMPLATE = "shownotes.html.j2"
 TEXT_TEMPLATE = "shownotes.txt.j2"

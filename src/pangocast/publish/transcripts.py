@@ -1,6 +1,6 @@
 """Transcripts and chapters as podcast clients read them: WebVTT, SRT, JSON.
 
-Timings come from the assembled audio (:class:`~pangocast.publish.manifest.TimedTurn`). A turn too
+Timings come from the assembled audio (:class:`~pangocast.core.models.TimedTurn`). A turn too
 long for one caption line is split at sentence, then clause punctuation; each piece gets a
 share of the turn's real span in proportion to its characters (weighted by how long each
 kind takes to say), so the first cue starts and the last cue ends exactly where the turn's
@@ -15,8 +15,8 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
+from pangocast.core.models import Chapter, TimedTurn
 from pangocast.core.standards import MAX_CUE_LINE
-from pangocast.publish.manifest import Chapter, TimedTurn
 
 MAX_LINE = MAX_CUE_LINE
 """Longest caption line (Apple's limit for WebVTT cue lines)."""
