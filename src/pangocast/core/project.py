@@ -9,7 +9,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pangocast.core.errors import ConfigError
@@ -21,45 +21,37 @@ SHOW_FILE = "show.toml"
 PODCAST_GUID_NAMESPACE = uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6")
 
 
+class _Folder:
+    """A folder of the show root: ``Project.scripts`` is ``root / "scripts"``."""
+
+    def __init__(self, rel: str, doc: str) -> None:
+        self.rel = rel
+        self.__doc__ = doc
+
+    @overload
+    def __get__(self, project: None, owner: type[Project]) -> _Folder: ...
+    @overload
+    def __get__(self, project: Project, owner: type[Project]) -> Path: ...
+    def __get__(self, project: Project | None, owner: type[Project]) -> Path | _Folder:
+        return self if project is None else project.root / self.rel
+
+
 @dataclass(frozen=True)
 class Project:
     """The folders of a show root."""
 
     root: Path
 
-    @property
-    def scripts(self) -> Path:
-        return self.root / "scripts"
-
-    @property
-    def voices(self) -> Path:
-        return self.root / "voices"
-
-    @property
-    def feeds(self) -> Path:
-        return self.root / "feeds"
-
-    @property
-    def audio(self) -> Path:
-        return self.root / "audio"
-
-    @property
-    def output(self) -> Path:
-        return self.root / "output"
-
-    @property
-    def templates(self) -> Path:
-        """Optional page templates overriding the packaged ones."""
-        return self.root / "templates"
-
-    @property
-    def cache(self) -> Path:
-        return self.root / ".cache"
-
-    @property
-    def segments(self) -> Path:
-        """The segment cache (see :class:`pangocast.voice.segments.SegmentCache`)."""
-        return self.cache / "segments"
+    scripts = _Folder("scripts", "One script per episode (``*.txt``).")
+    voices = _Folder("voices", "``casting.toml`` and ``lexicon.toml``.")
+    feeds = _Folder("feeds", "``show.toml``, the show metadata.")
+    audio = _Folder("audio", "The sting, the music bed and the cover.")
+    output = _Folder("output", "Everything built (see :mod:`pangocast.publish.output`).")
+    templates = _Folder("templates", "Optional page templates overriding the packaged ones.")
+    cache = _Folder(".cache", "Synthesized segments and other build caches.")
+    segments = _Folder(
+        ".cache/segments", "The segment cache (see :class:`pangocast.voice.segments.SegmentCache`)."
+    )
 
     def script_files(self) -> list[Path]:
         """Episode scripts, sorted by file name.
@@ -84,6 +76,7 @@ class Person:
     role: str = "host"
     href: str | None = None
     img: str | None = None
+    group: str = "cast"
 
 
 @dataclass(frozen=True)

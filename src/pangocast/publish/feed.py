@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import uuid
+from dataclasses import replace
 
 from feedgen.feed import FeedGenerator
 
@@ -19,8 +20,6 @@ from pangocast.core.errors import BuildError, ConfigError
 from pangocast.core.project import Person, ShowConfig
 from pangocast.core.standards import AUDIO_TYPE, CHAPTERS_TYPE, TRANSCRIPT_TYPES
 from pangocast.publish.feed_ext import (
-    ChapterMark,
-    PersonTag,
     TranscriptTag,
     entry_extension,
     register,
@@ -166,29 +165,29 @@ def _check_text(where: str, text: str) -> None:
         )
 
 
-def _person_tag(person: Person) -> PersonTag:
-    return PersonTag(person.name, role=person.role or "host", href=person.href, img=person.img)
+def _person_tag(person: Person) -> Person:
+    return person if person.role else replace(person, role="host")
 
 
-def _persons_for(show: ShowConfig, episode: BuiltEpisode) -> list[PersonTag]:
+def _persons_for(show: ShowConfig, episode: BuiltEpisode) -> list[Person]:
     known = {h.name: h for h in show.hosts}
     hosts: list[Person] = (
         [known.get(episode.host, Person(episode.host))] if episode.host else list(show.hosts)
     )
     tags = [_person_tag(h) for h in hosts]
     tags += [
-        PersonTag(g, role="guest", href=known[g].href if g in known else None)
+        Person(g, role="guest", href=known[g].href if g in known else None)
         for g in episode.guests
         if g != episode.host
     ]
     return tags
 
 
-def _channel_hosts(show: ShowConfig, episodes: list[BuiltEpisode]) -> list[PersonTag]:
+def _channel_hosts(show: ShowConfig, episodes: list[BuiltEpisode]) -> list[Person]:
     if show.hosts:
         return [_person_tag(h) for h in show.hosts]
     names = dict.fromkeys(e.host for e in episodes if e.host)
-    return [PersonTag(name) for name in names]
+    return [Person(name) for name in names]
 
 
 def build_feed(show: ShowConfig, manifest: Manifest) -> FeedGenerator:
@@ -267,7 +266,7 @@ def build_feed(show: ShowConfig, manifest: Manifest) -> FeedGenerator:
         for person in _persons_for(show, ep):
             item.person(person)
         if ep.chapters:
-            item.simple_chapters([ChapterMark(c.start, c.title) for c in ep.chapters])
+            item.simple_chapters(list(ep.chapters))
     return fg
 
 

@@ -19,6 +19,9 @@ from typing import Any
 from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from lxml import etree
 
+from pangocast.core.models import Chapter
+from pangocast.core.project import Person
+
 PODCAST_NS = "https://podcastindex.org/namespace/1.0"
 """The Podcasting 2.0 namespace URI (podcastindex.org/namespace/1.0)."""
 PSC_NS = "http://podlove.org/simple-chapters"
@@ -31,17 +34,6 @@ EXTENSION_NAME = "podcastindex"
 
 
 @dataclass(frozen=True)
-class PersonTag:
-    """One ``podcast:person`` element."""
-
-    name: str
-    role: str = "host"
-    group: str = "cast"
-    href: str | None = None
-    img: str | None = None
-
-
-@dataclass(frozen=True)
 class TranscriptTag:
     """One ``podcast:transcript`` element."""
 
@@ -49,14 +41,6 @@ class TranscriptTag:
     type: str
     language: str | None = None
     rel: str | None = None
-
-
-@dataclass(frozen=True)
-class ChapterMark:
-    """One Podlove simple chapter: start offset (seconds) and title."""
-
-    start: float
-    title: str
 
 
 def npt(seconds: float) -> str:
@@ -76,7 +60,7 @@ def _q(ns: str, tag: str) -> str:
     return f"{{{ns}}}{tag}"
 
 
-def _person(parent: Any, person: PersonTag) -> None:
+def _person(parent: Any, person: Person) -> None:
     elem = etree.SubElement(parent, _q(PODCAST_NS, "person"), role=person.role)
     elem.set("group", person.group)
     if person.href:
@@ -103,7 +87,7 @@ class PodcastIndexExtension(BaseExtension):  # type: ignore[misc]
         self._guid: str | None = None
         self._locked: bool | None = None
         self._locked_owner: str | None = None
-        self._persons: list[PersonTag] = []
+        self._persons: list[Person] = []
         self._explicit: bool | None = None
         self._image: str | None = None
 
@@ -120,7 +104,7 @@ class PodcastIndexExtension(BaseExtension):  # type: ignore[misc]
         self._locked = locked
         self._locked_owner = owner
 
-    def person(self, person: PersonTag) -> None:
+    def person(self, person: Person) -> None:
         """Add a channel ``podcast:person``."""
         self._persons.append(person)
 
@@ -159,8 +143,8 @@ class PodcastIndexEntryExtension(BaseEntryExtension):  # type: ignore[misc]
     def __init__(self) -> None:
         self._transcripts: list[TranscriptTag] = []
         self._chapters: tuple[str, str] | None = None
-        self._persons: list[PersonTag] = []
-        self._psc: list[ChapterMark] = []
+        self._persons: list[Person] = []
+        self._psc: list[Chapter] = []
         self._explicit: bool | None = None
         self._image: str | None = None
 
@@ -172,11 +156,11 @@ class PodcastIndexEntryExtension(BaseEntryExtension):  # type: ignore[misc]
         """Set ``podcast:chapters`` (the JSON chapters file)."""
         self._chapters = (url, type)
 
-    def person(self, person: PersonTag) -> None:
+    def person(self, person: Person) -> None:
         """Add an item ``podcast:person`` (item persons replace the channel's list)."""
         self._persons.append(person)
 
-    def simple_chapters(self, marks: list[ChapterMark]) -> None:
+    def simple_chapters(self, marks: list[Chapter]) -> None:
         """Set the Podlove Simple Chapters of the item."""
         self._psc = list(marks)
 

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from pangocast.core.models import Chapter, TimedTurn
+from pangocast.core.pieces import pack
 from pangocast.core.standards import MAX_CUE_LINE
 
 MAX_LINE = MAX_CUE_LINE
@@ -66,17 +67,6 @@ def _hard_split(text: str, limit: int, length: Measure) -> Iterator[str]:
         yield piece
 
 
-def _pack(parts: list[str], limit: int, length: Measure) -> list[str]:
-    """Join consecutive parts while the result fits in ``limit``."""
-    out: list[str] = []
-    for part in parts:
-        if out and length((out[-1] + part).strip()) <= limit:
-            out[-1] += part
-        else:
-            out.append(part)
-    return out
-
-
 def split_text(text: str, limit: int = MAX_LINE, length: Measure = len) -> list[str]:
     """``text`` cut into caption pieces no longer than ``limit`` as measured by ``length``.
 
@@ -105,7 +95,7 @@ def split_text(text: str, limit: int = MAX_LINE, length: Measure = len) -> list[
                 parts.append(clause)
             else:
                 parts.extend(_hard_split(clause.strip(), limit, length))
-    return [p.strip() for p in _pack(parts, limit, length) if p.strip()]
+    return [p.strip() for p in pack(parts, lambda s: length(s.strip()) <= limit) if p.strip()]
 
 
 def spoken_weight(text: str) -> float:

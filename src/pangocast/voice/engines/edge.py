@@ -24,6 +24,7 @@ from typing import Any, cast
 
 from pangocast.audio.pcm import Audio, decode_bytes
 from pangocast.core.errors import ConfigError, EngineUnavailableError, SynthesisError
+from pangocast.core.pieces import pack
 from pangocast.voice.engines.base import Engine, Voice, VoiceInfo
 
 StreamFn = Callable[[str, str, str, str, str], AsyncIterator[dict[str, Any]]]
@@ -80,12 +81,7 @@ def split_for_requests(text: str, max_bytes: int = MAX_REQUEST_BYTES) -> list[st
                 pieces.append(clause[:cut])
                 clause = clause[cut:]
             pieces.append(clause)
-    merged: list[str] = []
-    for p in pieces:
-        if merged and len((merged[-1] + p).encode()) <= max_bytes:
-            merged[-1] += p
-        else:
-            merged.append(p)
+    merged = pack(pieces, lambda s: len(s.encode()) <= max_bytes)
     return [m for m in (x.strip() for x in merged) if m]
 
 
