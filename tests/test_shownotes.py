@@ -68,10 +68,14 @@ def test_notes_list_people_and_chapters_with_times() -> None:
 
 
 def test_sparse_metadata_renders_without_empty_sections() -> None:
-    notes = show_notes(title="t", summary="", host="", guests=[])
+    sparse = _episode(title="t", summary="", host="", guests=(), chapters=(), highlights=())
+    notes = show_notes(sparse)
     assert "章节" not in notes.html and "嘉宾" not in notes.html
     assert notes.text == "t\n"
-    linked = show_notes(title="t", summary="s", host="h", guests=[], link="https://x.org/?a=1&b=2")
+    linked = show_notes(
+        _episode(title="t", summary="s", host="h", guests=(), chapters=(), highlights=()),
+        link="https://x.org/?a=1&b=2",
+    )
     assert 'href="https://x.org/?a=1&amp;b=2"' in linked.html
 
 

@@ -6,13 +6,11 @@ never markup) and ``templates/shownotes.txt.j2`` (plain text).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 
 import jinja2
 
-from pangocast.core.models import Chapter
 from pangocast.core.timefmt import clock, iso_duration
 from pangocast.publish.manifest import BuiltEpisode
 
@@ -38,45 +36,33 @@ def _environment(autoescape: bool) -> jinja2.Environment:
     )
 
 
-def show_notes(
-    *,
-    title: str,
-    summary: str,
-    host: str,
-    guests: Sequence[str],
-    chapters: Sequence[Chapter] = (),
-    highlights: Sequence[str] = (),
-    link: str | None = None,
-) -> ShowNotes:
-    """Render an episode's show notes as an HTML fragment and as plain text.
+def show_notes(episode: BuiltEpisode, link: str | None = None) -> ShowNotes:
+    """Render an episode's show notes as an HTML fragment and as plain text: its title
+    (plain-text notes start with it), summary (blank lines separate paragraphs), host,
+    guests, chapters with their start times and highlights (pull quotes worth listing).
 
     Args:
-        title: the episode title (plain-text notes start with it).
-        summary: the summary; blank lines separate paragraphs.
-        host: the host's name.
-        guests: guests' names.
-        chapters: chapters with their start times.
-        highlights: pull quotes worth listing.
+        episode: the built episode.
         link: the episode page, if any.
 
     Raises:
         jinja2.TemplateError: a template is missing or broken (a packaging bug).
     """
-    paragraphs = [" ".join(p.split()) for p in summary.split("\n\n") if p.strip()]
+    paragraphs = [" ".join(p.split()) for p in episode.summary.split("\n\n") if p.strip()]
     context = {
-        "title": title,
+        "title": episode.title,
         "summary": paragraphs,
-        "host": host,
-        "guests": list(guests),
+        "host": episode.host,
+        "guests": list(episode.guests),
         "chapters": [
             {
                 "clock": clock(c.start, pad_minutes=True),
                 "iso": iso_duration(c.start),
                 "title": c.title,
             }
-            for c in chapters
+            for c in episode.chapters
         ],
-        "highlights": [h for h in highlights if h.strip()],
+        "highlights": [h for h in episode.highlights if h.strip()],
         "link": link,
     }
     html = _environment(True).get_template(HTML_TEMPLATE).render(context)
@@ -90,13 +76,5 @@ def render_notes(episode: BuiltEpisode, link: str | None = None) -> tuple[str, s
     Raises:
         jinja2.TemplateError: a template is missing or broken (a packaging bug).
     """
-    notes = show_notes(
-        title=episode.title,
-        summary=episode.summary,
-        host=episode.host,
-        guests=episode.guests,
-        chapters=episode.chapters,
-        highlights=episode.highlights,
-        link=link,
-    )
+    notes = show_notes(episode, link)
     return notes.html, notes.text
