@@ -6,10 +6,10 @@ import datetime as dt
 import string
 import tomllib
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, overload
+from typing import Any, TypeVar, overload
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pangocast.core.errors import ConfigError
@@ -18,6 +18,7 @@ from pangocast.core.files import read_text
 INTRO_FIELDS = ("show", "guests", "title")
 """The placeholders an ``intro`` template may use: show title, guests, episode title."""
 SHOW_FILE = "show.toml"
+T = TypeVar("T")
 PODCAST_GUID_NAMESPACE = uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6")
 
 
@@ -206,26 +207,29 @@ def load_show(project: Project) -> ShowConfig:
     intro = opt("intro")
     if intro is not None:
         _check_template(intro, INTRO_FIELDS, path, line_of("intro"))
+
+    def parsed(key: str, default: str, parse: Callable[[str], T], what: str, hint: str) -> T:
+        value = opt(key) or default
+        try:
+            return parse(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ConfigError(what.format(value), path=path, line=line_of(key), hint=hint) from exc
+
     timezone = opt("timezone") or "UTC"
-    try:
-        ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ConfigError(
-            f"unknown time zone '{timezone}'",
-            path=path,
-            line=line_of("timezone"),
-            hint='use an IANA name such as "Asia/Shanghai", "Europe/Berlin" or "UTC"',
-        ) from exc
-    publish_time = opt("publish_time") or "08:00"
-    try:
-        at = dt.time.fromisoformat(publish_time)
-    except ValueError as exc:
-        raise ConfigError(
-            f"publish_time '{publish_time}' is not a time of day",
-            path=path,
-            line=line_of("publish_time"),
-            hint='write it as "HH:MM", e.g. publish_time = "08:00"',
-        ) from exc
+    parsed(
+        "timezone",
+        "UTC",
+        ZoneInfo,
+        "unknown time zone '{}'",
+        'use an IANA name such as "Asia/Shanghai", "Europe/Berlin" or "UTC"',
+    )
+    at = parsed(
+        "publish_time",
+        "08:00",
+        dt.time.fromisoformat,
+        "publish_time '{}' is not a time of day",
+        'write it as "HH:MM", e.g. publish_time = "08:00"',
+    )
     show_type = data.get("type", "episodic")
     if show_type not in ("episodic", "serial"):
         raise ConfigError("type must be episodic or serial", path=path)
