@@ -11,7 +11,7 @@ import pytest
 from mutagen.mp3 import MP3
 
 from pangocast.check.validate import check_output
-from pangocast.core.errors import PangocastError
+from pangocast.core.errors import Notice, PangocastError
 from pangocast.core.project import Project, load_show
 from pangocast.pipeline.build import BuildEvents, BuildOptions, EpisodeReport, build
 from pangocast.publish.manifest import read_manifest
@@ -29,6 +29,16 @@ SECOND = (
 def two_episode_show(show_dir: Path) -> Project:
     (show_dir / "scripts" / "02-second.txt").write_text(SECOND, encoding="utf-8")
     return Project(show_dir)
+
+
+class Noted(BuildEvents):
+    """Keeps the build's warnings (they reach the caller only through its events)."""
+
+    def __init__(self) -> None:
+        self.notices: list[Notice] = []
+
+    def warning(self, notice: Notice) -> None:
+        self.notices.append(notice)
 
 
 def _errors(project: Project, previous: bytes | None = None) -> list[str]:
@@ -167,9 +177,11 @@ def test_blocked_voice_falls_back_with_a_warning_fake_engine(
         'guests = [{voice="t", pitch = 3}, {voice="t", pitch = 6}]\nfallback = {voice="fb"}\n',
         encoding="utf-8",
     )
-    report = build(Project(show_dir), BuildOptions(engine="fake-blocked", jobs=1))
+    events = Noted()
+    report = build(Project(show_dir), BuildOptions(engine="fake-blocked", jobs=1), events)
     assert [e.status for e in report.episodes] == ["built"]
-    assert any("fallback voice fb" in w.what for w in report.warnings)
+    (notice,) = [n for n in events.notices if "fallback voice fb" in n.what]
+    assert notice.path == show_dir / "voices" / "casting.toml"
 
 
 def test_music_bed_plays_under_the_intro_and_can_be_switched_off(show_dir: Path) -> None:
@@ -272,7 +284,7 @@ def test_episodes_are_assembled_while_other_segments_are_synthesized_fake_engine
     # is in, while the others' segments are still being made
     first = events.log.index("built third")
     assert events.log[first + 1 :].count("segment") >= 3
-    assert [e.slug for e in report.episodes] == ["tiny", "second", "third"]  # script order
+    assert [e.slug for e in report.episodes] == ["third", "second", "tiny"]  # as the feed
     assert {e.status for e in report.episodes} == {"built"}
 
 
@@ -314,17 +326,22 @@ def test_failed_parallel_build_removes_the_episodes_it_assembled_fake_engine(
 def test_episodes_of_the_same_date_keep_one_order_in_feed_site_and_manifest(
     show_dir: Path,
 ) -> None:
+    from tests.publish_oracle import THIRD
+
     # "b-same" sorts before "tiny" by slug, after it by file name and by episode number
     same_day = TINY_SCRIPT.replace('slug = "tiny"', 'slug = "b-same"').replace(
         "测试节目:两位嘉宾", "同一天的节目"
     )
     (show_dir / "scripts" / "02-b-same.txt").write_text(same_day, encoding="utf-8")
+    # the newest episode's script is read first: the build's report must not follow files
+    (show_dir / "scripts" / "00-third.txt").write_text(THIRD, encoding="utf-8")
     project = Project(show_dir)
-    build(project, BuildOptions(engine="espeak", jobs=1))
+    report = build(project, BuildOptions(engine="espeak", jobs=1))
     manifest = read_manifest(project.output)
     assert manifest is not None
     in_manifest = [e.slug for e in manifest.episodes]
-    assert in_manifest == ["b-same", "tiny"]  # same date: episode 2 before episode 1
+    assert in_manifest == ["third", "b-same", "tiny"]  # same date: episode 2 before 1
+    assert [e.slug for e in report.episodes] == in_manifest
     feed = feedparser.parse((project.output / "feed.xml").read_bytes())
     in_feed = [e.link.rstrip("/").rsplit("/", 1)[-1] for e in feed.entries]
     index = (project.output / "index.html").read_text(encoding="utf-8")

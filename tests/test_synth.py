@@ -102,3 +102,16 @@ def test_duplicate_segments_are_synthesized_once_fake_engine(
     twice = [*jobs, *[replace(j) for j in jobs]]
     synthesize_missing(register(engine), twice, SegmentCache(tmp_path), workers=1)
     assert len(engine.calls) == len({j.key for j in jobs})
+
+
+def test_a_registered_offline_engine_runs_in_spawned_workers_fake_engine(tmp_path: Path) -> None:
+    from pangocast.voice.engines import register_engine, unregister_engine
+
+    # The workers are new processes whose registry lacks the name: they get the class.
+    register_engine("fake-synth-pool", FakeToneEngine)
+    try:
+        jobs = _plan(TINY_SCRIPT, FakeToneEngine())
+        report = synthesize_missing("fake-synth-pool", jobs, SegmentCache(tmp_path), workers=2)
+    finally:
+        unregister_engine("fake-synth-pool")
+    assert len(report.done) == len({j.key for j in jobs}) and not report.failed

@@ -30,7 +30,7 @@ from pangocast.pipeline.schedule import ASSEMBLY_MODULES, Waiting, preload
 from pangocast.pipeline.turn_prep import TurnPrep
 from pangocast.publish.manifest import BuiltEpisode, read_manifest
 from pangocast.publish.output import build_lock, sweep_temporary
-from pangocast.script.catalogue import load_episodes, numbered, select
+from pangocast.script.catalogue import in_show_order, load_episodes, numbered, select
 from pangocast.voice.casting import load_casting, with_fallback
 from pangocast.voice.engines import engine_class, get_engine
 from pangocast.voice.lexicon import load_lexicon
@@ -119,10 +119,6 @@ def _build(
         if prep is not None and plan_missing:
             prep.watch(plan, missing)
 
-    def warn(notice: Notice) -> None:
-        report.warnings.append(notice)
-        ev.warning(notice)
-
     delivery = EpisodeDelivery(
         project,
         show,
@@ -131,7 +127,7 @@ def _build(
         options.engine,
         cover,
         ev,
-        warn,
+        ev.warning,  # warnings reach the producer one way: the build's events
         prep,
         made=made,
         missing=missing,
@@ -187,7 +183,13 @@ def _build(
         # A refused voice (e.g. blocked by the service) is replaced by the fallback voice
         # in the episodes it broke, which are planned and synthesized again.
         names = ", ".join(sorted(v.label() for v in failed_voices))
-        warn(Notice(f"voice(s) {names} failed; using fallback voice {rules.fallback.label()}"))
+        fallback = rules.fallback.label()
+        ev.warning(
+            Notice(
+                f"voice(s) {names} failed; using fallback voice {fallback}",
+                path=project.voices / "casting.toml",
+            )
+        )
         planner = Planner(engine, with_fallback(rules, failed_voices), lexicon)
         for i, plan in enumerate(plans):
             if any(j.key in synth.failed for j in plan.jobs()):
@@ -210,10 +212,11 @@ def _build(
     report.synthesized = len(synth.done)
     report.reused = len(unique_keys) - len(missing)
     if unvoiced:
-        warn(Notice("some text could not be voiced: " + ", ".join(sorted(unvoiced)[:20])))
+        ev.warning(Notice("some text could not be voiced: " + ", ".join(sorted(unvoiced)[:20])))
     for i in range(len(plans)):  # all, when nothing was synthesized; else those held back
         finish(i)
-    rank = {plan.meta.slug: i for i, plan in enumerate(plans)}
+    # the report lists episodes as the feed and the site do
+    rank = {slug: i for i, slug in enumerate(in_show_order(all_episodes, numbers))}
     report.episodes.sort(key=lambda e: rank[e.slug])
 
     # Episodes not rebuilt this time stay published as they were.

@@ -63,10 +63,11 @@ class BuildReport:
     """The outcome of a build."""
 
     episodes: list[EpisodeReport] = field(default_factory=list)
+    """In the show's one order, as the feed lists them
+    (:func:`~pangocast.script.catalogue.newest_first`)."""
     synthesized: int = 0
     reused: int = 0
     audio_seconds: float = 0.0
-    warnings: list[Notice] = field(default_factory=list)
     feed: Path | None = None
 
     @property

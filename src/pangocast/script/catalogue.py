@@ -4,7 +4,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, TypeVar
 
@@ -117,3 +118,26 @@ def newest_first(episodes: Iterable[D]) -> list[D]:
         key=lambda e: (e.date, e.season or 0, e.episode or 0, e.slug),
         reverse=True,
     )
+
+
+@dataclass(frozen=True)
+class _Listed:
+    date: dt.date
+    season: int | None
+    episode: int | None
+    slug: str
+
+
+def in_show_order(episodes: Iterable[Episode], numbers: Mapping[str, int]) -> list[str]:
+    """The slugs of episode scripts in the show's one order (:func:`newest_first`), each
+    numbered as ``numbers`` (:func:`numbered`) says: as the feed and the site list them.
+
+    Raises:
+        KeyError: ``numbers`` lacks an episode.
+    """
+    listed = [
+        _Listed(e.meta.date, e.meta.season, numbers[e.meta.slug], e.meta.slug)
+        for e in episodes
+        if e.meta is not None
+    ]
+    return [e.slug for e in newest_first(listed)]

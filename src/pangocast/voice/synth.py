@@ -60,9 +60,11 @@ OnDone = Callable[[SegmentJob, SegmentResult | None], None]
 _worker_engine: Engine | None = None
 
 
-def _init_worker(engine_name: str) -> None:
+def _init_worker(cls: type[Engine]) -> None:
+    # The class itself, not its registry name: an engine registered at run time is not in
+    # a spawned worker's registry, but its class is importable there (pickled by name).
     global _worker_engine
-    _worker_engine = get_engine(engine_name)
+    _worker_engine = cls()
 
 
 def _run_job(job: SegmentJob, cache_root: str) -> SegmentResult:
@@ -172,7 +174,7 @@ def synthesize_missing(
             max_workers=min(n, len(todo)),
             mp_context=ctx,
             initializer=_init_worker,
-            initargs=(engine_name,),
+            initargs=(cls,),
         )
     else:
         executor = ThreadPoolExecutor(max_workers=n)

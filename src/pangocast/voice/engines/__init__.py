@@ -54,9 +54,9 @@ def engine_class(name: str) -> type[Engine]:
 
 def register_engine(name: str, engine: type[Engine] | tuple[str, str]) -> None:
     """Make ``engine`` (a class, or the module and class name to import when it is first
-    asked for) available under ``name``. An engine registered as a class in this process is
-    unknown to the worker processes of an offline engine's pool: register it by module
-    path, or synthesize with one worker.
+    asked for) available under ``name``. The worker processes of an offline engine's pool
+    are handed the class itself, so it must be importable there: defined at the top level
+    of a module, not inside a function.
 
     Raises:
         EngineUnavailableError: ``name`` is taken.
