@@ -1,10 +1,185 @@
 """Pangocast: turn written interviews into a podcast.
 
-The library never prints; the ``pangocast`` command line (``pangocast.cli``) is a thin
-layer over the functions exported here.
+This module is the library's front door: the functions below are what the ``pangocast``
+command line calls, one per command, and what other programs should use. The library
+never prints; problems it can go on with come back as :class:`Notice` (in reports, or
+through :class:`BuildEvents`), and the ones it cannot as a :class:`PangocastError`.
+
+Each function imports its subpackage when it is called, so ``import pangocast`` (and
+``pangocast --help``) stays fast.
 """
 
-from pangocast.core.errors import PangocastError
+from __future__ import annotations
 
-__all__ = ["PangocastError", "__version__"]
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from pangocast.core.errors import (
+    AudioError,
+    BuildError,
+    ConfigError,
+    EngineError,
+    EngineUnavailableError,
+    InputError,
+    Notice,
+    PangocastError,
+    ScriptError,
+    SynthesisError,
+)
+from pangocast.core.project import Project
+from pangocast.voice import DEFAULT_ENGINE
+
+if TYPE_CHECKING:
+    from pangocast.check.findings import Finding
+    from pangocast.ingest.article import ParsedSource
+    from pangocast.ingest.importer import ImportReport
+    from pangocast.pipeline.events import BuildEvents, BuildOptions, BuildReport
+    from pangocast.voice.casting import CastSheet
+    from pangocast.voice.engines.base import VoiceInfo
+    from pangocast.voice.prune import PruneReport
+    from pangocast.voice.segments import CacheStats
+
+__all__ = [
+    "DEFAULT_ENGINE",
+    "AudioError",
+    "BuildError",
+    "ConfigError",
+    "EngineError",
+    "EngineUnavailableError",
+    "InputError",
+    "Notice",
+    "PangocastError",
+    "Project",
+    "ScriptError",
+    "SynthesisError",
+    "__version__",
+    "build",
+    "cache_stats",
+    "cast",
+    "check_output",
+    "import_source",
+    "list_voices",
+    "parse_source",
+    "preview",
+    "prune_cache",
+    "serve",
+]
 __version__ = "0.1.0"
+
+
+def build(
+    project: Project, options: BuildOptions | None = None, events: BuildEvents | None = None
+) -> BuildReport:
+    """Build the show: episodes, transcripts, chapters, site and feed, incrementally.
+
+    Raises:
+        PangocastError: bad input, an unusable engine, or (without ``keep_going``) the first
+            episode that failed; what was published stays as it was.
+    """
+    from pangocast.pipeline.build import build as run
+    from pangocast.pipeline.events import BuildOptions
+
+    return run(project, options or BuildOptions(), events)
+
+
+def import_source(source: Path, out: Path, *, force: bool = False) -> ImportReport:
+    """Write one episode script per article of ``source`` (text, a column dump) into ``out``.
+
+    Raises:
+        InputError: the source cannot be read or holds nothing to say.
+    """
+    from pangocast.ingest.importer import import_source as run
+
+    return run(source, out, force=force)
+
+
+def parse_source(source: Path) -> ParsedSource:
+    """How the parser attributes every paragraph of an article or a script.
+
+    Raises:
+        InputError: the file cannot be read, or the script or article is malformed.
+    """
+    from pangocast.ingest.article import parse_source as run
+
+    return run(source)
+
+
+def cast(project: Project, episode: str, engine: str = DEFAULT_ENGINE) -> CastSheet:
+    """Who speaks with which voice in one episode.
+
+    Raises:
+        InputError: no such episode, or a script or ``voices/casting.toml`` is malformed.
+    """
+    from pangocast.voice.casting import cast_sheet
+
+    return cast_sheet(project, episode, engine)
+
+
+def list_voices(engine: str = DEFAULT_ENGINE, language: str | None = None) -> list[VoiceInfo]:
+    """The voices ``engine`` offers, only those of ``language`` (a BCP 47 tag) when given.
+
+    Raises:
+        EngineUnavailableError: unknown engine, or its voice list cannot be had (offline).
+    """
+    from pangocast.voice.engines import get_engine
+
+    eng = get_engine(engine)
+    return eng.voices_for(language) if language else eng.list_voices()
+
+
+def preview(
+    project: Project, episode: str, *, turns: int = 3, engine: str = DEFAULT_ENGINE
+) -> Path:
+    """A short clip of the episode's first ``turns`` turns, mastered like the episode.
+
+    Raises:
+        PangocastError: bad episode name, scripts, casting or engine.
+    """
+    from pangocast.pipeline.preview import preview as run
+
+    return run(project, episode, turns=turns, engine=engine)
+
+
+def check_output(project: Project, previous_feed: bytes | None = None) -> list[Finding]:
+    """Validate the built ``output/`` as podcast validators and apps do.
+
+    Raises:
+        ConfigError: ``feeds/show.toml`` is missing or malformed.
+    """
+    from pangocast.check.validate import check_output as run
+    from pangocast.core.project import load_show
+
+    return run(project.output, load_show(project), previous_feed=previous_feed)
+
+
+def serve(
+    project: Project, host: str, port: int, *, ready: Callable[[str], None] | None = None
+) -> None:
+    """Serve ``output/`` locally (HEAD and byte ranges, like a static host) until stopped.
+
+    Raises:
+        BuildError: there is nothing built to serve, or the port is taken.
+    """
+    from pangocast.publish.serve import preview_output
+
+    preview_output(project, host, port, ready=ready)
+
+
+def cache_stats(project: Project) -> CacheStats:
+    """How many synthesized segments the show's cache holds, and their size."""
+    from pangocast.voice.segments import SegmentCache
+
+    return SegmentCache(project.segments).stats()
+
+
+def prune_cache(project: Project, engines: Sequence[str] = ()) -> PruneReport:
+    """Remove the cached segments no script needs any more with ``engines``' casting.
+
+    Raises:
+        PangocastError: a script or the casting is malformed (nothing is removed), or a
+            build holds the show's lock.
+    """
+    from pangocast.voice.prune import prune_cache as run
+
+    return run(project, engines)

@@ -10,9 +10,8 @@ from typing import Annotated, Any
 
 import typer
 
-from pangocast.core.errors import PangocastError
-from pangocast.core.project import Project
-from pangocast.voice import DEFAULT_ENGINE
+import pangocast
+from pangocast import DEFAULT_ENGINE, PangocastError, Project
 
 app = typer.Typer(
     name="pangocast",
@@ -96,7 +95,7 @@ def build_cmd(
     ] = False,
 ) -> None:
     """Build MP3 episodes, transcripts, chapters, the site and output/feed.xml."""
-    from pangocast.pipeline.build import BuildOptions, build
+    from pangocast.pipeline.events import BuildOptions
     from pangocast_cli.progress import RichEvents, summary_table
 
     state.interrupted = RESUME
@@ -109,7 +108,7 @@ def build_cmd(
         keep_going=keep_going,
     )
     with RichEvents(console) as events:
-        report = build(state.project, options, events)
+        report = pangocast.build(state.project, options, events)
     console.print(summary_table(report))
     for f in report.failed:
         if f.error is not None:
@@ -127,9 +126,7 @@ def import_cmd(
     ] = False,
 ) -> None:
     """Split an article or column dump into episode scripts under scripts/."""
-    from pangocast.ingest.importer import import_source
-
-    report = import_source(source, out or state.project.scripts, force=force)
+    report = pangocast.import_source(source, out or state.project.scripts, force=force)
     for line in report.lines():
         typer.echo(line)
 
@@ -141,9 +138,8 @@ def parse_cmd(
 ) -> None:
     """Show how the parser attributes every paragraph."""
     from pangocast.core.models import to_parse_json
-    from pangocast.ingest.article import parse_source
 
-    parsed = parse_source(source)
+    parsed = pangocast.parse_source(source)
     episodes = list(parsed.episodes)
     for w in parsed.warnings:
         typer.echo(f"warning: {w.one_line()}", err=True)
@@ -166,10 +162,7 @@ def voices_cmd(
     ] = None,
 ) -> None:
     """List the voices an engine offers (edge asks the online service)."""
-    from pangocast.voice.engines import get_engine
-
-    eng = get_engine(engine)
-    for v in eng.voices_for(language) if language else eng.list_voices():
+    for v in pangocast.list_voices(engine, language):
         typer.echo(f"{v.id:28} {v.language:8} {v.gender:7} {v.description}")
 
 
@@ -182,20 +175,15 @@ def cast_cmd(
     from rich.console import Console
     from rich.table import Table
 
-    from pangocast.script.catalogue import load_episodes, select
-    from pangocast.voice.casting import cast_episode, clashes, load_casting
-
-    rules = load_casting(state.project.voices).for_engine(engine)
-    (ep,) = select(load_episodes(state.project), [episode])[:1]
-    cast = cast_episode(ep, rules)
-    table = Table(title=f"{ep.title} — {engine}")
+    sheet = pangocast.cast(state.project, episode, engine)
+    table = Table(title=f"{sheet.title} — {engine}")
     for col in ("speaker", "role", "turns", "voice", "why"):
         table.add_column(col)
-    for c in cast.values():
+    for c in sheet.entries:
         table.add_row(c.speaker, c.role, str(c.turns), c.voice.label(), c.source)
     Console().print(table)
-    for a, b in clashes(cast):
-        typer.echo(f"warning: {a} and {b} share a voice: add a guest voice for {engine}", err=True)
+    for w in sheet.warnings:
+        typer.echo(f"warning: {w.one_line()}", err=True)
 
 
 @app.command("preview")
@@ -205,10 +193,8 @@ def preview_cmd(
     engine: EngineOpt = DEFAULT_ENGINE,
 ) -> None:
     """Render a short clip of an episode's first turns for quick listening."""
-    from pangocast.pipeline.preview import preview
-
     state.interrupted = RESUME
-    path = preview(state.project, episode, turns=turns, engine=engine)
+    path = pangocast.preview(state.project, episode, turns=turns, engine=engine)
     typer.echo(str(path))
 
 
@@ -223,12 +209,8 @@ def check_cmd(
     from rich.console import Console
     from rich.table import Table
 
-    from pangocast.check.validate import check_output
-    from pangocast.core.project import load_show
-
-    show = load_show(state.project)
     prev = previous.read_bytes() if previous else None
-    findings = check_output(state.project.output, show, previous_feed=prev)
+    findings = pangocast.check_output(state.project, previous_feed=prev)
     table = Table(title="pangocast check")
     for col in ("severity", "where", "finding"):
         table.add_column(col)
@@ -247,10 +229,8 @@ def serve_cmd(
     host: Annotated[str, typer.Option("--host", help="Address to bind.")] = "127.0.0.1",
 ) -> None:
     """Preview output/ locally (HEAD and byte ranges, like a real static host)."""
-    from pangocast.publish.serve import preview_output
-
     try:
-        preview_output(state.project, host, port, ready=lambda url: typer.echo(f"serving {url}"))
+        pangocast.serve(state.project, host, port, ready=lambda url: typer.echo(f"serving {url}"))
     except _Interrupted:
         typer.echo("stopped")  # Ctrl-C is how a preview ends
 
@@ -258,9 +238,7 @@ def serve_cmd(
 @cache_app.command("stats")
 def cache_stats() -> None:
     """How many segments the cache holds and their size."""
-    from pangocast.voice.segments import SegmentCache
-
-    s = SegmentCache(state.project.segments).stats()
+    s = pangocast.cache_stats(state.project)
     typer.echo(f"{s.entries} segments, {s.bytes / 1e6:.1f} MB")
 
 
@@ -277,9 +255,7 @@ def cache_prune(
     ] = None,
 ) -> None:
     """Remove segments no script needs any more, with the current casting and lexicon."""
-    from pangocast.voice.prune import prune_cache
-
-    report = prune_cache(state.project, engine or ())
+    report = pangocast.prune_cache(state.project, engine or ())
     typer.echo(
         f"removed {report.removed.entries} segments ({report.removed.bytes / 1e6:.1f} MB);"
         f" kept {report.kept.entries} ({report.kept.bytes / 1e6:.1f} MB) for"

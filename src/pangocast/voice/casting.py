@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pangocast.core.errors import ConfigError
+from pangocast.core.errors import ConfigError, Notice
 from pangocast.core.files import read_text
 from pangocast.core.models import Episode, Role
+from pangocast.core.project import Project
 from pangocast.voice.engines.base import ProsodyValue, Voice
 
 CASTING_FILE = "casting.toml"
@@ -222,3 +223,38 @@ def clashes(cast: Mapping[str, CastEntry]) -> list[tuple[str, str]]:
         for b in entries[i + 1 :]
         if a.voice == b.voice
     ]
+
+
+@dataclass(frozen=True)
+class CastSheet:
+    """Who speaks with which voice in one episode (``pangocast cast``)."""
+
+    title: str
+    engine: str
+    entries: tuple[CastEntry, ...]
+    warnings: tuple[Notice, ...]
+    """Speakers that share a voice, and what to add to ``voices/casting.toml``."""
+
+
+def cast_sheet(project: Project, episode: str, engine: str) -> CastSheet:
+    """The casting of the episode named ``episode`` (slug or script name) with ``engine``.
+
+    Raises:
+        ScriptError: no episode has that name, or a script is malformed.
+        ConfigError: the casting file is missing, malformed or does not cast ``engine``.
+    """
+    from pangocast.script.catalogue import load_episodes, select
+
+    casting = load_casting(project.voices)
+    rules = casting.for_engine(engine)
+    (ep,) = select(load_episodes(project), [episode])[:1]
+    cast = cast_episode(ep, rules)
+    warnings = tuple(
+        Notice(
+            f"{a} and {b} share a voice",
+            path=casting.path,
+            hint=f"add a guest voice for {engine}",
+        )
+        for a, b in clashes(cast)
+    )
+    return CastSheet(ep.title or "", engine, tuple(cast.values()), warnings)
