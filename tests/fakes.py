@@ -6,6 +6,7 @@ records every call; it is NOT a real engine, and the tests that use it say so by
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import numpy as np
@@ -110,6 +111,13 @@ class FakeOnlineToneEngine(FakeToneEngine):
 
     name = "fake-online"
     offline = False
+
+    def synthesize(self, text: str, voice: Voice) -> Audio:
+        # a round trip's worth of waiting, as a service takes: without it every request
+        # is done before the build looks, and concurrent.futures.as_completed hands the
+        # finished ones back in no particular order
+        time.sleep(0.02)
+        return super().synthesize(text, voice)
 
 
 class FailingOnlineToneEngine(FakeOnlineToneEngine):
