@@ -21,7 +21,9 @@ class PlacedSentence:
     """One sentence of a turn and its synthesized audio."""
 
     text: str
+    """The sentence as the script has it (what the transcripts show)."""
     audio: Audio
+    """Its segment from the cache, at the episode's rate."""
 
 
 @dataclass(frozen=True)

@@ -50,11 +50,14 @@ def _edge_stream(
 
 @dataclass(frozen=True)
 class Boundary:
-    """A sentence or word boundary reported by the service (seconds into the turn)."""
+    """A sentence or word boundary reported by the service."""
 
     start: float
+    """Seconds into the turn."""
     duration: float
+    """Seconds the sentence or word lasts."""
     text: str
+    """The sentence or word, as the service read it."""
 
 
 @dataclass(frozen=True)
