@@ -27,8 +27,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
 from pangocast.audio.delivery import master_stream, prepare  # noqa: E402
-from pangocast.audio.mp3 import LAME_QUALITY, MP3_RATE  # noqa: E402
-from pangocast.audio.pcm import MASTER_RATE, Audio, decode_file, ffmpeg_exe, from_db, resample  # noqa: E402
+from pangocast.audio.ffmpeg import LAME_QUALITY, MP3_RATE, decode_file, ffmpeg_exe, resample  # noqa: E402  # noqa: E402
+from pangocast.audio.pcm import MASTER_RATE, Audio, from_db  # noqa: E402
 from pangocast.voice.engines.base import Voice  # noqa: E402
 from pangocast.voice.engines.neural import NeuralEngine  # noqa: E402
 

@@ -32,10 +32,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tests.speechlike import speech_like
 
 from pangocast.audio.delivery import deliver, master_stream, prepare
+from pangocast.audio.ffmpeg import ffmpeg_exe, resample, run_ffmpeg_filter
 from pangocast.audio.limiter import level_segment
 from pangocast.audio.loudness import measure
 from pangocast.audio.mp3 import Id3Tags, encode_mp3
-from pangocast.audio.pcm import MASTER_RATE, Audio, ffmpeg_exe, from_db, resample, run_ffmpeg_filter
+from pangocast.audio.pcm import MASTER_RATE, Audio, from_db
 
 RATE = 22050
 T = TypeVar("T")

@@ -20,7 +20,8 @@ import mutagen.id3
 import numpy as np
 import pyloudnorm
 
-from pangocast.audio.pcm import Audio, ffmpeg_exe
+from pangocast.audio.ffmpeg import ffmpeg_exe
+from pangocast.audio.pcm import Audio
 from pangocast.core.models import Chapter
 from pangocast.core.project import Project, ShowConfig, load_show
 from pangocast.publish.feed import render_feed

@@ -16,7 +16,7 @@ from urllib.parse import unquote, urlsplit
 import lxml.html
 from lxml import etree
 
-from pangocast.audio.pcm import decoded_duration
+from pangocast.audio.ffmpeg import decoded_duration
 from pangocast.check.media import scan_mp3
 from pangocast.check.validate import check_output
 from pangocast.core.errors import PangocastError

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from pangocast.audio.pcm import ffmpeg_exe
+from pangocast.audio.ffmpeg import ffmpeg_exe
 from pangocast.core.models import Chapter, TimedTurn
 from pangocast.core.project import Person, ShowConfig
 from pangocast.publish.manifest import BuiltEpisode, Manifest

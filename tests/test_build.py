@@ -187,7 +187,7 @@ def test_blocked_voice_falls_back_with_a_warning_fake_engine(
 def test_music_bed_plays_under_the_intro_and_can_be_switched_off(show_dir: Path) -> None:
     import numpy as np
 
-    from pangocast.audio.pcm import decode_file
+    from pangocast.audio.ffmpeg import decode_file
 
     def gap_rms(project: Project) -> float:
         manifest = read_manifest(project.output)

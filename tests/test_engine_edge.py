@@ -13,7 +13,7 @@ import aiohttp
 import pytest
 from edge_tts.exceptions import NoAudioReceived
 
-from pangocast.audio.pcm import ffmpeg_exe
+from pangocast.audio.ffmpeg import ffmpeg_exe
 from pangocast.core.errors import ConfigError, EngineUnavailableError, SynthesisError
 from pangocast.voice.engines.base import Voice
 from pangocast.voice.engines.edge import EdgeEngine, split_for_requests

@@ -25,7 +25,7 @@ from typing import Any
 
 import pytest
 
-from pangocast.audio import delivery
+from pangocast.audio import delivery, ffmpeg
 from pangocast.core.errors import AudioError, PangocastError
 from pangocast.core.project import Project
 from pangocast.pipeline.build import BuildOptions, build
@@ -351,7 +351,7 @@ def test_ffmpeg_that_cannot_encode_stops_that_episode_only(
     """The real ffmpeg behind pydub replaced by one that fails (exit 1, a message) or that
     exits 0 after writing a truncated MP3: never a short or empty MP3 published."""
     from pangocast.audio import mp3 as encode
-    from pangocast.audio.pcm import ffmpeg_exe
+    from pangocast.audio.ffmpeg import ffmpeg_exe
 
     old = feed_items(both_edited.output)
     if mode == "fails":
@@ -364,7 +364,7 @@ def test_ffmpeg_that_cannot_encode_stops_that_episode_only(
             f"os.truncate(out, os.path.getsize(out) * 2 // 5)\n"
         )
     fake = str(_fake_ffmpeg(tmp_path, body))
-    real_exe, real_encode = encode.ffmpeg_exe, delivery.encode_mp3
+    real_encode, real_lame = delivery.encode_mp3, encode.run_lame_encoder
     encoding: list[str] = []
     calls: list[str] = []
 
@@ -372,13 +372,17 @@ def test_ffmpeg_that_cannot_encode_stops_that_episode_only(
         encoding.append(path.name)
         return real_encode(audio, path, *args, **kwargs)
 
-    def exe() -> str:  # only episode 'tiny' meets the bad ffmpeg
-        found = fake if "tiny" in encoding[-1] else real_exe()
-        calls.append(found)
-        return found
+    def lame(*args: Any) -> None:  # only episode 'tiny' meets the bad ffmpeg, and only LAME
+        if "tiny" not in encoding[-1]:
+            calls.append("real")
+            return real_lame(*args)
+        calls.append(fake)
+        with monkeypatch.context() as m:
+            m.setattr(ffmpeg, "ffmpeg_exe", lambda: fake)
+            return real_lame(*args)
 
     monkeypatch.setattr(delivery, "encode_mp3", encode_mp3)
-    monkeypatch.setattr(encode, "ffmpeg_exe", exe)
+    monkeypatch.setattr(encode, "run_lame_encoder", lame)
     report = build(both_edited, BuildOptions(engine="espeak", jobs=1, keep_going=True))
     status = {e.slug: e.status for e in report.episodes}
     failed = {e.slug: e.error for e in report.episodes if e.error is not None}
@@ -394,7 +398,7 @@ def test_ffmpeg_that_cannot_encode_stops_that_episode_only(
     guid = f"pangocast:{slug}"
     assert items[guid] == old[guid], "the failed episode stays as published"
     assert problems(both_edited) == []
-    monkeypatch.setattr(encode, "ffmpeg_exe", real_exe)
+    monkeypatch.setattr(encode, "run_lame_encoder", real_lame)
     assert not build(both_edited, ESPEAK).failed
     assert problems(both_edited, loudness=True) == []
 

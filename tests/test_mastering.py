@@ -22,12 +22,13 @@ import pytest
 from pangocast.audio import decode, loudness, truepeak
 from pangocast.audio.decode import measure_file
 from pangocast.audio.delivery import Delivered, deliver, master_stream, prepare
+from pangocast.audio.ffmpeg import decode_file, ffmpeg_exe
 from pangocast.audio.jingles import STING_SECONDS, make_sting
 from pangocast.audio.limiter import audible_span, level_segment, limit_true_peak, trim_silence
 from pangocast.audio.loudness import measure
 from pangocast.audio.mp3 import Id3Tags, encode_mp3, mp3_info, read_chapters, write_id3
 from pangocast.audio.pacing import Pacing, pause_between
-from pangocast.audio.pcm import Audio, decode_file, ffmpeg_exe, from_db
+from pangocast.audio.pcm import Audio, from_db
 from pangocast.audio.timeline import (
     PlacedSentence,
     SynthesizedTurn,
@@ -404,7 +405,7 @@ def test_encoding_failure_is_loud_and_leaves_nothing(
         "#!/bin/sh\necho 'first line' >&2\necho 'Unknown encoder libmp3lame' >&2\nexit 1\n"
     )
     script.chmod(0o755)
-    monkeypatch.setattr("pangocast.audio.mp3.ffmpeg_exe", lambda: str(script))
+    monkeypatch.setattr("pangocast.audio.ffmpeg.ffmpeg_exe", lambda: str(script))
     with pytest.raises(AudioError, match="Unknown encoder libmp3lame"):
         encode_mp3(audio, tmp_path / "x.mp3", tags)
     assert list(tmp_path.iterdir()) == [script]

@@ -9,7 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pangocast.audio.pcm import Audio, decode_file
+from pangocast.audio.ffmpeg import decode_file
+from pangocast.audio.pcm import Audio
 from pangocast.core.project import Project
 from pangocast.pipeline.build import BuildOptions, build
 from pangocast.publish.manifest import read_manifest

@@ -5,18 +5,16 @@ at the rate asked for.
 
 from __future__ import annotations
 
-import io
-import subprocess
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from pangocast.audio.ffmpeg import decode_file, ffmpeg_pieces
 from pangocast.audio.loudness import Loudness, Meter, gating_hop, measure
-from pangocast.audio.pcm import BATCHED, MASTER_RATE, PCM, decode_file, ffmpeg_exe
+from pangocast.audio.pcm import MASTER_RATE, PCM
 from pangocast.audio.read_ahead import read_ahead
 from pangocast.core.errors import AudioError
 
@@ -86,46 +84,6 @@ def _libsndfile_pieces(reader: Any, path: Path, piece: int) -> Iterator[npt.NDAr
             if len(block) == 0:
                 return
             yield block
-
-
-def ffmpeg_pieces(path: Path, rate: int, piece: int) -> Iterator[PCM]:
-    """The file at ``path`` decoded by ffmpeg to mono 16-bit PCM at ``rate``.
-
-    Raises:
-        AudioError: ffmpeg cannot decode it (raised at the end).
-    """
-    cmd = [
-        ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-nostdin", "-i", str(path),
-        "-af", BATCHED, "-f", "s16le", "-ar", str(rate), "-ac", "1", "pipe:1",
-    ]  # fmt: skip
-    with tempfile.TemporaryFile() as err:
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err)
-        stdout = cast(io.BufferedReader, proc.stdout)
-        finished = False
-        try:
-            buf = bytearray(2 * piece)
-            view = memoryview(buf)
-            while True:
-                got = 0
-                while got < len(buf):
-                    n = stdout.readinto(view[got:])
-                    if not n:
-                        break
-                    got += n
-                if got >= 2:
-                    yield np.frombuffer(buf, dtype=np.int16, count=got // 2)
-                if got < len(buf):
-                    finished = True
-                    break
-        finally:
-            if not finished:
-                proc.kill()  # the consumer stopped early, or failed
-            stdout.close()
-            code = proc.wait()
-        if code != 0:
-            err.seek(0)
-            lines = err.read().decode("utf-8", "replace").strip().splitlines()
-            raise AudioError(f"cannot decode audio: {lines[-1] if lines else '?'}", path=path)
 
 
 def measure_decoded(path: Path, rate: int) -> tuple[Loudness, int]:

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from pangocast.audio.decode import measure_decoded
+from pangocast.audio.ffmpeg import resample
 from pangocast.audio.limiter import over_regions, region_gain
 from pangocast.audio.loudness import (
     GATING_BLOCK,
@@ -37,15 +38,7 @@ from pangocast.audio.loudness import (
     padded_to_block,
 )
 from pangocast.audio.mp3 import Id3Tags, PcmStream, encode_mp3
-from pangocast.audio.pcm import (
-    MASTER_RATE,
-    PCM,
-    Audio,
-    FloatArray,
-    IntArray,
-    from_db,
-    resample,
-)
+from pangocast.audio.pcm import MASTER_RATE, PCM, Audio, FloatArray, IntArray, from_db
 from pangocast.audio.truepeak import HALF_TAPS, envelope_span
 from pangocast.core.models import Chapter
 from pangocast.core.standards import LUFS_TOLERANCE, MAX_TRUE_PEAK_DBTP, TARGET_LUFS

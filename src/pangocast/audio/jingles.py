@@ -17,8 +17,10 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
-from pangocast.audio.pcm import Audio, decode_file, resample
+from pangocast.audio.ffmpeg import decode_file, resample
+from pangocast.audio.pcm import Audio
 from pangocast.core.errors import AudioError
+from pangocast.core.files import replace_file
 
 FloatArray = npt.NDArray[np.float64]
 JingleName = Literal["sting", "music"]
@@ -314,7 +316,7 @@ def write_defaults(audio_dir: Path) -> list[Path]:
     try:
         audio_dir.mkdir(parents=True, exist_ok=True)
         for path, audio in files.items():
-            path.write_bytes(audio.to_wav_bytes())
+            replace_file(path, audio.to_wav_bytes())
     except OSError as exc:
         raise AudioError(f"cannot write the default jingles: {exc}", path=audio_dir) from exc
     return list(files)

@@ -7,12 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from pangocast.audio.loudness import SILENT_LUFS, integrated_loudness
-from pangocast.audio.pcm import (
-    Audio,
-    FloatArray,
-    IntArray,
-    from_db,
-)
+from pangocast.audio.pcm import Audio, FloatArray, IntArray, from_db
 from pangocast.audio.truepeak import box_mean, peak_envelope, sliding_min
 
 _LIMITER_RADIUS = 0.010  # s; gain changes are spread over +-10 ms around a peak

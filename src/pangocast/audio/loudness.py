@@ -13,12 +13,7 @@ import numpy.typing as npt
 import scipy.signal  # type: ignore[import-untyped, unused-ignore]
 from pyloudnorm.iirfilter import IIRfilter
 
-from pangocast.audio.pcm import (
-    PCM,
-    Audio,
-    FloatArray,
-    to_db,
-)
+from pangocast.audio.pcm import PCM, Audio, FloatArray, to_db
 from pangocast.audio.truepeak import HALF_TAPS, envelope_span, true_peak_of
 
 SILENT_LUFS = -70.0

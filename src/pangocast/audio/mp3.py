@@ -12,8 +12,6 @@ import contextlib
 import datetime as dt
 import itertools
 import os
-import subprocess
-import tempfile
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -22,12 +20,13 @@ from typing import Any
 
 import mutagen.id3
 import mutagen.mp3
-import numpy as np
 from mutagen import MutagenError
 from mutagen.id3 import ID3NoHeaderError
 
-from pangocast.audio.pcm import PCM, Audio, ffmpeg_exe
+from pangocast.audio.ffmpeg import run_lame_encoder
+from pangocast.audio.pcm import PCM, Audio
 from pangocast.core.errors import AudioError
+from pangocast.core.files import commit_file
 from pangocast.core.models import Chapter
 
 # mutagen's frame classes and ID3 methods are unannotated, which strict mypy rejects call by
@@ -35,14 +34,7 @@ from pangocast.core.models import Chapter
 _id3: Any = mutagen.id3
 _mp3: Any = mutagen.mp3
 
-MP3_RATE = 44100
 
-LAME_QUALITY = 7
-"""LAME's algorithm quality (0 best and slowest .. 9): 7 quantizes without LAME's
-iterative noise shaping, in about half the CPU time of its default (3), and measured on the
-neural voice at 64 kbit/s the decoded audio is no further from the PCM that went in (SNR
-24.0 dB vs 20.7 dB; per-band SNR equal or better from 0 to 12 kHz): see
-``python benchmarks/encoder.py``."""
 BITRATES = ("64k", "80k", "96k", "112k", "128k")
 """Constant bit rates offered: 64k mono suits speech, Apple recommends 96-128k."""
 
@@ -145,50 +137,6 @@ class PcmStream:
         return self.length / self.rate
 
 
-def _run_encoder(pieces: Iterator[PCM], rate: int, out: Path, bitrate: str) -> None:
-    """ffmpeg encoding ``pieces`` at ``rate`` (fed through stdin) to the MP3 file ``out``.
-
-    ffmpeg's messages go to a temporary file, not a pipe, so a chatty ffmpeg can never
-    block while this process is still writing samples.
-
-    Raises:
-        AudioError: ffmpeg failed (its last message line is in the error).
-    """
-    cmd = [
-        ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y",
-        "-f", "s16le", "-ar", str(rate), "-ac", "1", "-i", "pipe:0",
-        "-acodec", "libmp3lame", "-b:a", bitrate, "-compression_level", str(LAME_QUALITY),
-        "-ac", "1", "-ar", str(MP3_RATE),
-        # ffmpeg's own ID3 tag (TSSE "Lavf...") is replaced by write_id3 anyway
-        "-id3v2_version", "0", "-f", "mp3", str(out),
-    ]  # fmt: skip
-    with tempfile.TemporaryFile() as err:
-        try:
-            proc = subprocess.Popen(
-                cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=err
-            )
-        except OSError as exc:
-            raise AudioError(f"MP3 encoding failed: cannot run ffmpeg: {exc}") from exc
-        assert proc.stdin is not None
-        try:
-            with proc.stdin:
-                for piece in pieces:
-                    proc.stdin.write(np.ascontiguousarray(piece, dtype="<i2").data.cast("B"))
-        except BrokenPipeError:
-            pass  # ffmpeg stopped reading: it exited, and says why below
-        finally:
-            code = proc.wait()
-        if code != 0:
-            err.seek(0)
-            text = err.read().decode("utf-8", "replace")
-            raise AudioError(f"MP3 encoding failed: {_last_line(text)}")
-
-
-def _last_line(text: str) -> str:
-    lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip()]
-    return lines[-1] if lines else "?"
-
-
 def encode_mp3(
     audio: Audio | PcmStream,
     path: Path,
@@ -235,11 +183,11 @@ def encode_mp3(
         raise AudioError(f"cannot write the MP3: {exc}", path=path) from exc
     try:
         try:
-            _run_encoder(pieces, audio.rate, tmp, bitrate)
+            run_lame_encoder(pieces, audio.rate, tmp, bitrate)
         except AudioError as exc:
             raise AudioError(exc.what, path=path) from exc
         write_id3(tmp, tags, chapters, duration=duration)
-        os.replace(tmp, path)
+        commit_file(tmp, path, durable=False)  # the build flushes it before the feed points at it
         return path.stat().st_size
     except OSError as exc:
         raise AudioError(f"cannot write the MP3: {exc}", path=path) from exc

@@ -150,7 +150,7 @@ def measure_loudness(path: Path, rate: int = 44100) -> tuple[float, float, float
     """
     import pyloudnorm
 
-    from pangocast.audio.pcm import decode_file
+    from pangocast.audio.ffmpeg import decode_file
 
     audio = decode_file(path, rate)
     # float32 halves the memory of a long episode; BS.1770 needs no more precision

@@ -68,7 +68,7 @@ def publish_cover(project: Project, show: ShowConfig, output: Path) -> str | Non
             from pangocast.publish.artwork import render_cover  # Pillow: only when drawing
 
             render_cover(show.title, show.author, generated)
-            marker.write_text(key)
+            write_atomic(marker, key)
         data = generated.read_bytes()
         suffix = ".png"
     rel = f"images/cover-{hashlib.sha256(data).hexdigest()[:10]}{suffix}"

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 
-from pangocast.audio.pcm import resample
+from pangocast.audio.ffmpeg import resample
 from pangocast.audio.timeline import PlacedSentence, SynthesizedTurn, VoicedTurn, voice_turn
 from pangocast.core.errors import BuildError
 from pangocast.voice.plan import EpisodePlan, TurnPlan

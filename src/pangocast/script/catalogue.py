@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, TypeVar
 
-from pangocast.core.errors import ScriptError
+from pangocast.core.errors import PangocastError, ScriptError
+from pangocast.core.files import read_text
 from pangocast.core.models import Episode
 from pangocast.core.project import Project
 from pangocast.script.format import load_script
@@ -47,8 +48,8 @@ def load_episodes(project: Project) -> list[Episode]:
 def _header_line(path: Path, value: str) -> int | None:
     """The 1-based line of the script's header that sets ``slug`` or ``guid`` to ``value``."""
     try:
-        lines = path.read_text(encoding="utf-8-sig").splitlines()
-    except (OSError, UnicodeDecodeError):
+        lines = read_text(path).splitlines()
+    except PangocastError:  # only a line number for a message: none rather than another error
         return None
     for i, line in enumerate(lines, 1):
         key, _, rest = line.partition("=")

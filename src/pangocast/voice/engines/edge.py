@@ -22,7 +22,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, cast
 
-from pangocast.audio.pcm import Audio, decode_bytes
+from pangocast.audio.ffmpeg import decode_bytes
+from pangocast.audio.pcm import Audio
 from pangocast.core.errors import ConfigError, EngineUnavailableError, SynthesisError
 from pangocast.core.pieces import pack
 from pangocast.voice.engines.base import Engine, Voice, VoiceInfo

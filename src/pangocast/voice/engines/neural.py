@@ -17,7 +17,8 @@ from typing import ClassVar
 import numpy as np
 import numpy.typing as npt
 
-from pangocast.audio.pcm import Audio, run_ffmpeg_filter
+from pangocast.audio.ffmpeg import run_ffmpeg_filter
+from pangocast.audio.pcm import Audio
 from pangocast.core.errors import AudioError, EngineUnavailableError, SynthesisError
 from pangocast.voice.engines import espeak
 from pangocast.voice.engines.base import Engine, Voice, VoiceInfo
