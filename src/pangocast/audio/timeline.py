@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -16,9 +17,9 @@ from pangocast.core.errors import AudioError
 from pangocast.core.models import Chapter, TimedTurn, Turn
 
 
-@dataclass(frozen=True)
-class PlacedSentence:
-    """One sentence of a turn and its synthesized audio."""
+class PlacedSentence(NamedTuple):
+    """One sentence of a turn and its synthesized audio (a light record: a turn holds
+    dozens, and nothing but the timeline reads them)."""
 
     text: str
     """The sentence as the script has it (what the transcripts show)."""

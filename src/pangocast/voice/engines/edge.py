@@ -20,7 +20,7 @@ import re
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from pangocast.audio.ffmpeg import decode_bytes
 from pangocast.audio.pcm import Audio
@@ -49,9 +49,9 @@ def _edge_stream(
     return cast(AsyncIterator[dict[str, Any]], comm.stream())
 
 
-@dataclass(frozen=True)
-class Boundary:
-    """A sentence or word boundary reported by the service."""
+class Boundary(NamedTuple):
+    """A sentence or word boundary reported by the service (a light record: a turn has
+    one per word)."""
 
     start: float
     """Seconds into the turn."""
