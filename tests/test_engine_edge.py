@@ -6,6 +6,7 @@ import asyncio
 import socket
 import subprocess
 from collections.abc import AsyncIterator
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -200,3 +201,36 @@ def test_voices_are_not_limited_to_chinese_and_filter_by_language(
         "zh-TW-HsiaoChenNeural",
     ]
     assert engine.voices_for("fr") == []
+
+
+def test_voices_command_lists_the_shows_language_unless_told_another(
+    monkeypatch: pytest.MonkeyPatch, show_dir: Path
+) -> None:
+    import edge_tts
+    from typer.testing import CliRunner
+
+    from pangocast_cli.app import app
+
+    async def stand_in_list_voices() -> list[dict[str, str]]:
+        return [
+            {"ShortName": "zh-CN-XiaoxiaoNeural", "Locale": "zh-CN", "Gender": "Female"},
+            {"ShortName": "en-US-AndrewNeural", "Locale": "en-US", "Gender": "Male"},
+        ]
+
+    monkeypatch.setattr(edge_tts, "list_voices", stand_in_list_voices)
+    show = show_dir / "feeds" / "show.toml"
+    show.write_text(show.read_text(encoding="utf-8").replace('"zh-cn"', '"en"'), encoding="utf-8")
+    runner = CliRunner()
+    listed = runner.invoke(app, ["--project", str(show_dir), "voices", "--engine", "edge"])
+    assert listed.exit_code == 0, listed.output
+    assert "en-US-AndrewNeural" in listed.output and "zh-CN" not in listed.output
+    other = runner.invoke(app, ["-p", str(show_dir), "voices", "-e", "edge", "-l", "zh"])
+    assert "zh-CN-XiaoxiaoNeural" in other.output and "en-US" not in other.output
+
+
+def test_chinese_voices_tagged_cmn_or_yue_speak_a_zh_show() -> None:
+    from pangocast.voice.engines import get_engine
+
+    assert [v.id for v in get_engine("neural").voices_for("zh-cn")] == [
+        v.id for v in get_engine("neural").list_voices()
+    ]

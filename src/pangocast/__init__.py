@@ -116,15 +116,22 @@ def cast(project: Project, episode: str, engine: str = DEFAULT_ENGINE) -> CastSh
     return cast_sheet(project, episode, engine)
 
 
-def list_voices(engine: str = DEFAULT_ENGINE, language: str | None = None) -> list[VoiceInfo]:
-    """The voices ``engine`` offers, only those of ``language`` (a BCP 47 tag) when given.
+def list_voices(
+    engine: str = DEFAULT_ENGINE, language: str | None = None, project: Project | None = None
+) -> list[VoiceInfo]:
+    """The voices ``engine`` offers in ``language`` (a BCP 47 tag); without one, in the
+    language of ``project``'s ``feeds/show.toml``; all of them when neither is known.
 
     Raises:
         EngineUnavailableError: unknown engine, or its voice list cannot be had (offline).
+        ConfigError: the show's ``feeds/show.toml`` is malformed.
     """
+    from pangocast.core.project import SHOW_FILE, load_show
     from pangocast.voice.engines import get_engine
 
     eng = get_engine(engine)
+    if language is None and project is not None and (project.feeds / SHOW_FILE).is_file():
+        language = load_show(project).language
     return eng.voices_for(language) if language else eng.list_voices()
 
 

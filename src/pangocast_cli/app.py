@@ -158,11 +158,15 @@ def voices_cmd(
     engine: EngineOpt = DEFAULT_ENGINE,
     language: Annotated[
         str | None,
-        typer.Option("--language", "-l", help="Only voices of this language (e.g. zh, en-US)."),
+        typer.Option(
+            "--language",
+            "-l",
+            help="Only voices of this language (e.g. zh, en-US; default: the show's).",
+        ),
     ] = None,
 ) -> None:
     """List the voices an engine offers (edge asks the online service)."""
-    for v in pangocast.list_voices(engine, language):
+    for v in pangocast.list_voices(engine, language, state.project):
         typer.echo(f"{v.id:28} {v.language:8} {v.gender:7} {v.description}")
 
 

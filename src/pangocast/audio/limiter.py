@@ -9,6 +9,7 @@ import numpy as np
 from pangocast.audio.loudness import SILENT_LUFS, integrated_loudness
 from pangocast.audio.pcm import Audio, FloatArray, IntArray, from_db
 from pangocast.audio.truepeak import box_mean, peak_envelope, sliding_min
+from pangocast.core.standards import MAX_TRUE_PEAK_DBTP
 
 _LIMITER_RADIUS = 0.010  # s; gain changes are spread over +-10 ms around a peak
 
@@ -92,7 +93,7 @@ def trim_silence(audio: Audio, threshold_db: float = -45.0, keep: float = 0.02) 
     return Audio(audio.samples[start:end].copy(), audio.rate)
 
 
-def limit_true_peak(audio: Audio, ceiling_dbtp: float = -1.0) -> Audio:
+def limit_true_peak(audio: Audio, ceiling_dbtp: float = MAX_TRUE_PEAK_DBTP) -> Audio:
     """``audio`` with its true peak brought to at most ``ceiling_dbtp`` by a smooth limiter.
 
     Raises:
@@ -125,10 +126,10 @@ def level_segment(audio: Audio, target_lufs: float = -20.0, *, max_gain_db: floa
         return audio
     change = max(-max_gain_db, min(max_gain_db, target_lufs - loudness))
     scaled = x * from_db(change)
-    y = apply_limiter(scaled, audio.rate, from_db(-1.0))
+    y = apply_limiter(scaled, audio.rate, from_db(MAX_TRUE_PEAK_DBTP))
     if y is not scaled:
         # limiting took energy out (clicks, plosives): make it up once
         error = target_lufs - integrated_loudness(y, audio.rate)
         change = max(-max_gain_db, min(max_gain_db, change + error))
-        y = apply_limiter(x * from_db(change), audio.rate, from_db(-1.0))
+        y = apply_limiter(x * from_db(change), audio.rate, from_db(MAX_TRUE_PEAK_DBTP))
     return Audio.from_float(y, audio.rate)

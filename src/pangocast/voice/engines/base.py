@@ -94,7 +94,7 @@ class Engine(ABC):
 
     def voices_for(self, language: str) -> list[VoiceInfo]:
         """The voices that speak ``language``, a BCP 47 tag matched on its primary subtag
-        (``zh-cn`` takes zh-CN, zh-TW and zh-HK voices; ``en`` every English one).
+        (``zh-cn`` takes zh-CN, zh-TW, zh-HK, cmn and yue voices; ``en`` every English one).
 
         Raises:
             EngineUnavailableError: the list cannot be obtained (e.g. offline).
@@ -103,5 +103,11 @@ class Engine(ABC):
         return [v for v in self.list_voices() if _primary(v.language) == primary]
 
 
+# espeak-ng and the neural voice tag Chinese voices with their ISO 639-3 language (cmn, yue);
+# a show's language is the ISO 639-1 macrolanguage (zh-cn), so both are compared as zh.
+_ZH_LANGUAGES = frozenset({"cmn", "yue", "wuu", "hak", "nan", "gan", "hsn"})
+
+
 def _primary(language: str) -> str:
-    return language.strip().lower().replace("_", "-").split("-", 1)[0]
+    primary = language.strip().lower().replace("_", "-").split("-", 1)[0]
+    return "zh" if primary in _ZH_LANGUAGES else primary
