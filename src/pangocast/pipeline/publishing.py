@@ -169,10 +169,13 @@ def _files_of(e: BuiltEpisode) -> list[str]:
 
 
 def with_notes(show: ShowConfig, episode: BuiltEpisode) -> BuiltEpisode:
-    """``episode`` with its show notes, which link to its page on the show's site (rendered
-    at publishing, so they follow the show's base URL without re-encoding the audio)."""
-    from pangocast.publish.shownotes import render_notes
-    from pangocast.publish.site import episode_url
+    """``episode`` with its show notes, which link to its page on the show's site. They are
+    rendered at publishing, so they follow the show's base URL without re-encoding the
+    audio, and only when missing or linking elsewhere (an unchanged build renders none)."""
+    link = episode.page_url(show)
+    if episode.notes_html and episode.notes_link == link:
+        return episode
+    from pangocast.publish.shownotes import render_notes  # jinja2: only when rendering
 
-    html, text = render_notes(episode, link=episode_url(show, episode))
-    return replace(episode, notes_html=html, notes_text=text)
+    html, text = render_notes(episode, link=link)
+    return replace(episode, notes_html=html, notes_text=text, notes_link=link)

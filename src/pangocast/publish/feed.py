@@ -25,7 +25,6 @@ from pangocast.publish.feed_ext import (
     register,
 )
 from pangocast.publish.manifest import BuiltEpisode, Manifest
-from pangocast.publish.site import episode_url
 from pangocast.script.catalogue import newest_first
 
 FEED_NAME = "feed.xml"
@@ -236,7 +235,7 @@ def build_feed(show: ShowConfig, manifest: Manifest) -> FeedGenerator:
         fe = fg.add_entry(order="append")
         fe.guid(ep.guid, permalink=False)
         fe.title(ep.title)
-        fe.link(href=episode_url(show, ep))
+        fe.link(href=ep.page_url(show))
         fe.description(ep.notes_text.strip() or ep.summary.strip() or ep.title)
         if ep.notes_html.strip():
             fe.content(ep.notes_html)

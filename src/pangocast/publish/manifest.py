@@ -15,9 +15,11 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import quote
 
 from pangocast.core.errors import BuildError
 from pangocast.core.models import Chapter, TimedTurn
+from pangocast.core.project import ShowConfig
 
 MANIFEST_NAME = "manifest.json"
 
@@ -52,11 +54,18 @@ class BuiltEpisode:
     """Show notes (summary, guests, chapter list with times) as an HTML fragment."""
     notes_text: str = ""
     """The same show notes as plain text."""
+    notes_link: str = ""
+    """The episode page's URL the show notes link to (they are rendered again when the
+    show's base URL moves it)."""
 
     @property
     def page(self) -> str:
         """The episode's web page under output/."""
         return f"episodes/{self.slug}/"
+
+    def page_url(self, show: ShowConfig) -> str:
+        """The public URL of the episode's page on the show's site."""
+        return show.url(quote(self.page, safe="/"))
 
     @property
     def embed(self) -> str:

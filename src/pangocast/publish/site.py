@@ -135,7 +135,7 @@ def render_site(
             f"{ep.page}index.html",
             EPISODE_TEMPLATE,
             ep=ep,
-            page_url=episode_url(show, ep),
+            page_url=ep.page_url(show),
             oembed_url=show.url(_href(ep.oembed)),
             embed_url=show.url(_href(ep.embed)),
             snippet=snippet,
@@ -145,7 +145,7 @@ def render_site(
             ep.embed,
             EMBED_TEMPLATE,
             ep=ep,
-            page_url=episode_url(show, ep),
+            page_url=ep.page_url(show),
             **view,
         )
         data = oembed_data(show, ep, cover=cover, thumbnail_size=thumb)
@@ -253,11 +253,6 @@ def _subscribe_links(feed_url: str) -> dict[str, str]:
 
 def _link(show: ShowConfig, root: str, rel: str) -> _Link:
     return _Link(href=root + _href(rel), url=show.url(_href(rel)))
-
-
-def episode_url(show: ShowConfig, episode: BuiltEpisode) -> str:
-    """The public URL of the episode's page on the show's site."""
-    return show.url(_href(episode.page))
 
 
 def _href(rel: str) -> str:
