@@ -338,7 +338,7 @@ def episode_seconds(root: Path, engine: str, slug: str) -> float:
         sting = load_or_make(project.audio, "sting", rate=engine_rate(plan, cache))
         delivery = EpisodeDelivery(
             scratch_project, show, cache,
-            load_pacing(project), engine, cover, BuildEvents(), lambda _: None, None,
+            load_pacing(project), engine, cover, BuildEvents(), None,
             made=set(), missing=set(), failed={}, built={},
         )  # fmt: skip
         started = time.perf_counter()

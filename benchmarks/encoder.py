@@ -26,24 +26,15 @@ import scipy.signal
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
-from pangocast.audio.delivery import master_stream, prepare  # noqa: E402
-from pangocast.audio.ffmpeg import LAME_QUALITY, MP3_RATE, decode_file, ffmpeg_exe, resample  # noqa: E402  # noqa: E402
-from pangocast.audio.pcm import MASTER_RATE, Audio, from_db  # noqa: E402
+from common import master  # noqa: E402
+
+from pangocast.audio.ffmpeg import LAME_QUALITY, MP3_RATE, decode_file, ffmpeg_exe  # noqa: E402
+from pangocast.audio.pcm import Audio  # noqa: E402
 from pangocast.voice.engines.base import Voice  # noqa: E402
 from pangocast.voice.engines.neural import NeuralEngine  # noqa: E402
 
 CORPUS = ROOT / "tests" / "data" / "chuanshanjia.txt"
 BANDS = ((0, 500), (500, 1000), (1000, 2000), (2000, 4000), (4000, 8000), (8000, 12000))
-
-
-def master(audio: Audio, target_lufs: float = -16.0, ceiling_dbtp: float = -2.0) -> Audio:
-    """The build's mastering stream at 44.1 kHz, joined (-1 dBTP less the encoder headroom)."""
-    audio = resample(audio, MASTER_RATE)
-    prepared = prepare(audio)
-    if prepared is None:
-        return audio
-    stream = master_stream(prepared, target_lufs, from_db(ceiling_dbtp), 0.2)
-    return Audio(np.concatenate(list(stream.pieces())), stream.rate)
 
 
 def speech(seconds: float) -> Audio:

@@ -29,28 +29,19 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from common import master
 from tests.speechlike import speech_like
 
-from pangocast.audio.delivery import deliver, master_stream, prepare
-from pangocast.audio.ffmpeg import ffmpeg_exe, resample, run_ffmpeg_filter
+from pangocast.audio.delivery import deliver
+from pangocast.audio.ffmpeg import ffmpeg_exe, run_ffmpeg_filter
 from pangocast.audio.limiter import level_segment
 from pangocast.audio.loudness import measure
 from pangocast.audio.mp3 import Id3Tags, encode_mp3
-from pangocast.audio.pcm import MASTER_RATE, Audio, from_db
+from pangocast.audio.pcm import Audio
 
 RATE = 22050
 T = TypeVar("T")
 TURN_SECONDS = 5.0
-
-
-def master(audio: Audio, target_lufs: float = -16.0, ceiling_dbtp: float = -2.0) -> Audio:
-    """The build's mastering stream at 44.1 kHz, joined (-1 dBTP less the encoder headroom)."""
-    audio = resample(audio, MASTER_RATE)
-    prepared = prepare(audio)
-    if prepared is None:
-        return audio
-    stream = master_stream(prepared, target_lufs, from_db(ceiling_dbtp), 0.2)
-    return Audio(np.concatenate(list(stream.pieces())), stream.rate)
 
 
 def _cpu() -> float:

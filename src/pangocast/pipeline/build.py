@@ -127,7 +127,6 @@ def _build(
         options.engine,
         cover,
         ev,
-        ev.warning,  # warnings reach the producer one way: the build's events
         prep,
         made=made,
         missing=missing,

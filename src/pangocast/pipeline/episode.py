@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -52,7 +51,7 @@ class EpisodeDelivery:
     cover: str | None
     """The show cover's path under ``output/`` (None: no cover)."""
     events: BuildEvents
-    warn: Callable[[Notice], None]
+    """Progress and warnings go to the build's events (the one way warnings reach a user)."""
     prep: TurnPrep | None
     """Turns voiced ahead in a background thread (None: voiced at assembly)."""
     made: set[str]
@@ -192,7 +191,7 @@ class EpisodeDelivery:
                     " (pangocast --debug build) and build again",
                 ) from exc
             if not delivery.within_spec(delivered.loudness):
-                self.warn(
+                self.events.warning(
                     Notice(
                         f"{meta.slug}: loudness {delivered.loudness.integrated_lufs:.1f} LUFS,"
                         f" true peak {delivered.loudness.true_peak_dbtp:.1f} dBTP is out of spec",
