@@ -360,3 +360,26 @@ def test_feed_from_the_written_manifest_is_identical(built: BuiltOutput, tmp_pat
     manifest = read_manifest(copy)
     assert manifest is not None
     assert render_feed(built.show, manifest) == built.feed
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expect"),
+    [
+        ('timezone = "Asia/Shanghai"', 'timezone = "Mars/Olympus"', "unknown time zone"),
+        ('publish_time = "08:00"', 'publish_time = "eight"', "not a time of day"),
+    ],
+)
+def test_a_bad_time_zone_or_publish_time_is_one_line_naming_the_line(
+    tmp_path: Path, old: str, new: str, expect: str
+) -> None:
+    from pangocast.core.project import Project, load_show
+    from tests.feed_fixture import SHOW_TOML
+
+    (tmp_path / "feeds").mkdir()
+    (tmp_path / "feeds" / "show.toml").write_text(SHOW_TOML.replace(old, new), encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_show(Project(tmp_path))
+    line = caught.value.one_line()
+    assert expect in line and "show.toml:" in line and caught.value.hint
+    number = SHOW_TOML.replace(old, new).splitlines().index(new) + 1
+    assert f"show.toml:{number})" in line
