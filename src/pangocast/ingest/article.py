@@ -27,6 +27,7 @@ from pathlib import Path
 from pangocast.core.errors import InputError, Notice
 from pangocast.core.files import read_text
 from pangocast.core.models import DEFAULT_NARRATOR, Episode, Role, Turn
+from pangocast.ingest.markdown import MARKDOWN_SUFFIXES, markdown_paragraphs
 from pangocast.ingest.people import (
     NARRATOR_WORDS,
     People,
@@ -37,15 +38,20 @@ from pangocast.ingest.people import (
 )
 from pangocast.ingest.quotes import QuoteReader, enclosed, quote_balance, starts_with_quote
 from pangocast.ingest.split import Chunk, split_dump
+from pangocast.ingest.webpage import HTML_SUFFIXES, page_paragraphs
 from pangocast.ingest.text import (
     SENTENCE_END,
+    UNSPOKEN_FORMS,
     Para,
     clause_aligned,
     is_caption,
     is_credit_line,
+    is_furniture,
+    is_key_points_heading,
     is_heading_form,
     is_image_marker,
     is_listing_header,
+    latin_share,
     letters,
     sentences,
     split_paragraphs,
@@ -59,14 +65,19 @@ __all__ = [
     "ParsedEpisode",
     "ParsedSource",
     "analyse_article",
+    "analyse_paragraphs",
     "parse_article",
     "parse_source",
+    "source_paragraphs",
 ]
 
 PULL_QUOTE_MAX = 100
 PULL_QUOTE_MIN = 8
 HIGHLIGHT_MAX = 60
 QUOTE_CARRY_MAX = 8
+LATIN_ARTICLE = 0.6
+"""Share of Latin letters above which an article is read as written in a Latin script."""
+LATIN_NARRATOR = "Narrator"
 _LOST_COLON_STOP = set(
     "说表认讲指谈介解补强透告回坦直笑感提举总反答问的,,、。::((先等和与也还则又就在对是及"
 )
@@ -93,6 +104,7 @@ class ParsedEpisode:
         footer_lines: source lines of the paragraphs that were the column footer.
         guessed_split: the episode's start was guessed (no marker, no footer before it).
         paragraphs: the body paragraphs (for coverage checks and summaries).
+        narrator: the narrator's name, in the article's language.
     """
 
     episode: Episode
@@ -102,6 +114,7 @@ class ParsedEpisode:
     footer_lines: tuple[int, ...]
     guessed_split: bool
     paragraphs: tuple[Para, ...] = ()
+    narrator: str = DEFAULT_NARRATOR
 
 
 @dataclass(frozen=True)
@@ -133,7 +146,7 @@ def parse_source(path: Path) -> ParsedSource:
     text = read_article(path)
     if is_script(text):
         return ParsedSource((load_script(path),), ())
-    analysis = analyse_article(text, str(path))
+    analysis = analyse_paragraphs(source_paragraphs(text, path), str(path))
     return ParsedSource(
         tuple(pe.episode for pe in analysis.episodes),
         tuple(Notice(w, path=path) for w in analysis.warnings),
@@ -149,6 +162,21 @@ def read_article(path: Path) -> str:
     return read_text(path, error=InputError)
 
 
+def source_paragraphs(text: str, path: Path | str) -> list[Para]:
+    """The paragraphs of an article file, read by its format: Markdown (``.md``), a saved
+    web page (``.html``) or plain text (anything else).
+
+    Raises:
+        InputError: a web page with no article body.
+    """
+    suffix = Path(path).suffix.lower()
+    if suffix in MARKDOWN_SUFFIXES:
+        return markdown_paragraphs(text)
+    if suffix in HTML_SUFFIXES:
+        return page_paragraphs(text, str(path))
+    return split_paragraphs(text)
+
+
 def parse_article(text: str, source: str = "<article>") -> list[Episode]:
     """Episodes from a raw article or a column dump, every paragraph attributed.
 
@@ -162,18 +190,27 @@ def parse_article(text: str, source: str = "<article>") -> list[Episode]:
 
 
 def analyse_article(text: str, source: str = "<article>") -> ArticleAnalysis:
-    """Read a raw article or dump; return the episodes and what was found or guessed.
+    """Read a raw article or dump (plain text, or Markdown / HTML when ``source`` names
+    such a file); return the episodes and what was found or guessed.
 
     Raises:
         InputError: the text has nothing to read.
     """
-    paras = split_paragraphs(text)
+    return analyse_paragraphs(source_paragraphs(text, source), source)
+
+
+def analyse_paragraphs(paras: list[Para], source: str = "<article>") -> ArticleAnalysis:
+    """:func:`analyse_article` on paragraphs already read from their format.
+
+    Raises:
+        InputError: the paragraphs have nothing to read.
+    """
     if not any(letters(p.text) for p in paras if p.split_mark is None):
         raise InputError(
             "the article is empty",
             path=source,
             line=1,
-            hint="give a text file with the interview's paragraphs separated by blank lines",
+            hint="give the interview's text, its paragraphs separated by blank lines",
         )
     split = split_dump(paras)
     found = [analyse_people(c.paras) for c in split.chunks]
@@ -208,7 +245,7 @@ def _read_chunk(
     turns = reader.read()
     if not any(t.kind == "speech" for t in turns):
         return None
-    turns.extend(_outro(footer, chunk))
+    turns.extend(_outro(footer, chunk, reader.narrator))
     return ParsedEpisode(
         episode=Episode(title=chunk.title, turns=tuple(turns), source=source),
         guests=tuple(people.guests),
@@ -217,17 +254,23 @@ def _read_chunk(
         footer_lines=tuple(p.line for p in chunk.footer),
         guessed_split=chunk.guessed,
         paragraphs=tuple(chunk.paras),
+        narrator=reader.narrator,
     )
 
 
-def _outro(footer: Sequence[str], chunk: Chunk) -> list[Turn]:
+def narrator_for(paras: list[Para]) -> str:
+    """The narrator's name in the article's language: 旁白 for Chinese, else Narrator."""
+    return DEFAULT_NARRATOR if latin_share(paras) < LATIN_ARTICLE else LATIN_NARRATOR
+
+
+def _outro(footer: Sequence[str], chunk: Chunk, narrator: str) -> list[Turn]:
     if not footer:
         return []
     lines = [p.line for p in chunk.footer]
     out: list[Turn] = []
     for n, text in enumerate(footer):
         line = lines[n] if n < len(lines) else None
-        out.append(Turn("speech", "narrator", DEFAULT_NARRATOR, text, line, outro=True))
+        out.append(Turn("speech", "narrator", narrator, text, line, outro=True))
     return out
 
 
@@ -237,7 +280,7 @@ def _outro(footer: Sequence[str], chunk: Chunk) -> list[Turn]:
 def is_pull_quote(paras: Sequence[Para], i: int) -> bool:
     """A short paragraph that repeats a sentence of a neighbouring paragraph."""
     text = paras[i].text
-    flat = squash(text)
+    flat = squash(text).lower()
     n = len(letters(flat))
     if not PULL_QUOTE_MIN <= n <= PULL_QUOTE_MAX:
         return False
@@ -248,7 +291,7 @@ def is_pull_quote(paras: Sequence[Para], i: int) -> bool:
             continue
         if j == i + 2 and is_heading_form(paras[i + 1].text):
             continue
-        hay = squash(paras[j].text)
+        hay = squash(paras[j].text).lower()
         if len(hay) <= len(flat):
             continue
         pos = hay.find(core)
@@ -263,6 +306,14 @@ def is_pull_quote(paras: Sequence[Para], i: int) -> bool:
     return False
 
 
+def repeats_text(paras: Sequence[Para], i: int) -> bool:
+    """A quotation block whose words appear in another paragraph of the article."""
+    core = squash(paras[i].text).lower().strip("“”\"'「」").rstrip(SENTENCE_END + "…. ")
+    if len(letters(core)) < PULL_QUOTE_MIN:
+        return False
+    return any(j != i and core in squash(q.text).lower() for j, q in enumerate(paras))
+
+
 def _skip_form(text: str) -> bool:
     return is_image_marker(text) or is_caption(text) or is_credit_line(text)
 
@@ -274,7 +325,7 @@ class _ChunkReader:
         self.chunk = chunk
         self.paras = chunk.paras
         self.people = people
-        self.narrator = DEFAULT_NARRATOR
+        self.narrator = narrator_for(chunk.paras)
         self.host = people.host or dump_host
         self.quotes = QuoteReader(people, self.host)
         self.turns: list[Turn] = []
@@ -380,20 +431,44 @@ class _ChunkReader:
             self._paragraph(i, p)
         return self.turns
 
+    def _heading(self, i: int, p: Para) -> bool:
+        """The paragraph is a chapter heading: marked up as one, or (in plain text, or
+        a whole bold line in Markdown) shaped like one."""
+        if p.form == "heading":
+            return True
+        if p.form != "text" or i in self.carried:
+            return False
+        return (p.strong or not p.marked) and is_heading_form(p.text)
+
     def _paragraph(self, i: int, p: Para) -> None:
         text = p.text
-        if _skip_form(text) or (i == 0 and is_listing_header(text)):
+        if (
+            p.form in UNSPOKEN_FORMS
+            or _skip_form(text)
+            or (i == 0 and is_listing_header(text))
+            or (is_furniture(text) and self._label(text) is None)
+        ):
             self._say(None, text, p.line, "skip")
             return
-        if i not in self.carried and is_pull_quote(self.paras, i):
-            self._say(None, text, p.line, "highlight")
-            return
-        if p.index in self.people.intros:
+        if is_key_points_heading(text):
             self.current = None
             self._say(None, text, p.line)
             return
+        if p.form == "heading":
+            self.current = None
+            self._say(None, text, p.line, "chapter")
+            return
+        if i not in self.carried and (
+            is_pull_quote(self.paras, i) or (p.form == "quote" and repeats_text(self.paras, i))
+        ):
+            self._say(None, text, p.line, "highlight")
+            return
+        if p.index in self.people.intros or (p.em and self._label(text) is None):
+            self.current = None
+            self._narrate(i, p)
+            return
         labelled = self._label(text)
-        if labelled is None and i not in self.carried and is_heading_form(text):
+        if labelled is None and self._heading(i, p):
             self.current = None
             self._say(None, strip_heading_marks(text), p.line, "chapter")
             return

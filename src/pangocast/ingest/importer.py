@@ -171,7 +171,7 @@ def guess_meta(
     speakers: dict[str, Role] = {
         name: role
         for name, role in sorted(pe.speakers.items())
-        if name not in (host, *guests, DEFAULT_NARRATOR)
+        if name not in (host, *guests, DEFAULT_NARRATOR, pe.narrator)
     }
     meta = EpisodeMeta(
         title=guess_title(pe, analysis.column),
@@ -182,6 +182,7 @@ def guess_meta(
         summary=guess_summary(pe.episode),
         episode=number,
         speakers=speakers,
+        narrator=pe.narrator,
     )
     if not guests:
         notes.append("no interviewee found: add guests to the header")

@@ -17,17 +17,68 @@ from pangocast.ingest.text import Para, sentences
 
 # --- labels -----------------------------------------------------------------------------
 
+_LATIN_WORD = r"[A-ZÀ-ÖØ-Þ][\w'’.\-]*"
+_LATIN_PARTICLE = r"(?:van|von|der|den|de|del|della|da|di|du|la|le|bin|al|el|ter|ten)"
+LATIN_NAME = rf"{_LATIN_WORD}(?: (?:{_LATIN_PARTICLE} )*{_LATIN_WORD}){{1,3}}"
+"""A Latin-script full name: capitalised words with spaces ("Jane Doe", "Ludwig van Beek")."""
 LABEL_RE = re.compile(
-    r"^\s*(?:\*\*|__)?\s*(?P<name>[^\s,,。.!!??::;;“”\"'「」()()\[\]【】*#>%<_]{1,12}?)"
+    r"^\s*(?:\*\*|__)?\s*(?P<name>"
+    rf"{LATIN_NAME}(?=\s*(?:\*\*|__)?\s*[::])"
+    r"|[^\s,,。.!!??::;;“”\"'「」()()\[\]【】*#>%<_]{1,12}?)"
     r"\s*(?:\*\*|__)?\s*[::]\s*(?:\*\*|__)?\s*"
 )
-"""``Name:``, ``Name:``, ``Name: ``, ``**Name**:`` and ``**Name:**`` at a paragraph's start."""
+"""``Name:``, ``Name:``, ``Name: ``, ``**Name**:``, ``**Name:**`` and ``Jane Doe:`` at a
+paragraph's start."""
 
-HOST_WORDS = ("记者", "主持人", "主持", "笔者", "编者", "采访者", "采访人", "提问者", "主播")
-QUESTION_WORDS = ("问", "Q", "q", "提问")
-ANSWER_WORDS = ("答", "A", "a", "回答")
-NARRATOR_WORDS = ("编者按", "编按", "编者注", "编注", "旁白", "按语")
-INTRO_HOST = ("采访者", "采访人", "主持人", "提问者", "访问者", "记者", "主持")
+HOST_WORDS = (
+    "记者",
+    "主持人",
+    "主持",
+    "笔者",
+    "编者",
+    "采访者",
+    "采访人",
+    "提问者",
+    "主播",
+    "Interviewer",
+    "INTERVIEWER",
+    "Host",
+    "HOST",
+    "Moderator",
+    "MODERATOR",
+)
+QUESTION_WORDS = ("问", "Q", "q", "提问", "Question")
+ANSWER_WORDS = ("答", "A", "a", "回答", "Answer")
+NARRATOR_WORDS = (
+    "编者按",
+    "编按",
+    "编者注",
+    "编注",
+    "旁白",
+    "按语",
+    "Narrator",
+    "Editor's note",
+    "Editor’s note",
+    "Editor's Note",
+    "Editor’s Note",
+    "Note",
+)
+INTRO_HOST = (
+    "采访者",
+    "采访人",
+    "主持人",
+    "提问者",
+    "访问者",
+    "记者",
+    "主持",
+    "Interviewer",
+    "Host",
+    "Moderator",
+    "Interview by",
+    "Interviewed by",
+    "Hosted by",
+    "Moderated by",
+)
 INTRO_GUEST = (
     "受访者",
     "受访人",
@@ -40,12 +91,23 @@ INTRO_GUEST = (
     "采访对象",
     "受访对象",
     "嘉宾",
+    "Guest",
+    "Guests",
+    "Interviewee",
+    "Panelists",
+    "Panellists",
+    "Panel",
+    "Speakers",
+    "Participants",
 )
-_AMBIGUOUS_INTRO = frozenset({"主持人", "主持", "记者", "嘉宾"})
+_AMBIGUOUS_INTRO = frozenset(
+    {"主持人", "主持", "记者", "嘉宾", "Interviewer", "Host", "Moderator", "Guest"}
+)
 """Words that introduce a role ("主持人:王五") but also label speech ("主持人:请问…")."""
 DEFAULT_HOST = "主持人"
 DEFAULT_GUEST = "嘉宾"
 HONORIFICS = ("先生", "女士", "老师", "博士", "教授", "同学")
+LATIN_HONORIFICS = ("Mr.", "Mrs.", "Ms.", "Mx.", "Dr.", "Prof.", "Mr", "Mrs", "Ms", "Dr", "Prof")
 
 _FUNCTION_CHARS = frozenset(
     "的了是在都会也就我你他她它们这那有不很要能和与对把被从等个些么什怎哪为因所而且但如果"
@@ -61,6 +123,10 @@ _NOT_NAME_WORDS = (
 )
 """Words that stand where a name would ("大家说", "比如说"), never a person."""
 _NOT_NAMES = frozenset(_NOT_NAME_WORDS.split())
+_NOT_LATIN_NAMES = frozenset(
+    "Editor's Note|Editor’s Note|Interview By|Photo Credit|Image Credit|Key Points|Read More|"
+    "Related Articles|Further Reading|Table Of Contents".split("|")
+)
 
 SURNAMES = frozenset(
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程"
@@ -102,8 +168,17 @@ _ALIAS_RE = re.compile(
 )
 
 
+def is_latin_name(name: str) -> bool:
+    """A Latin-script name: capitalised words ("Jane Doe", "Lindqvist")."""
+    return bool(re.fullmatch(rf"{_LATIN_WORD}(?: (?:{_LATIN_PARTICLE} )*{_LATIN_WORD}){{0,3}}", name))
+
+
 def strip_honorific(name: str) -> str:
-    """``name`` without a trailing "先生"/"女士"/… (kept when nothing else is left)."""
+    """``name`` without a trailing "先生"/"女士"/… or a leading "Dr."/"Ms."/… (kept when
+    nothing else is left)."""
+    for lh in LATIN_HONORIFICS:
+        if name.startswith(lh + " ") and len(name) > len(lh) + 2:
+            return name[len(lh) + 1 :].strip()
     for h in HONORIFICS:
         if name.endswith(h) and len(name) > len(h) + 1:
             return name[: -len(h)]
@@ -112,9 +187,11 @@ def strip_honorific(name: str) -> str:
 
 def plausible_name(name: str) -> bool:
     """Could ``name`` be a person's name or nickname (not prose, not a function word)?"""
-    if not name or name in _NOT_NAMES or len(name) > 12:
+    if not name or name in _NOT_NAMES:
         return False
     if any(c.isspace() for c in name):
+        return len(name) <= 40 and is_latin_name(name) and name not in _NOT_LATIN_NAMES
+    if len(name) > 12:
         return False
     cjk = [c for c in name if "\u4e00" <= c <= "\u9fff"]
     if cjk:
@@ -144,6 +221,13 @@ def base_label(name: str) -> str:
 
 def _intro_names(rest: str) -> list[str]:
     """Names at the start of a role introduction's text ("鲁直,蚂蚁金服…" -> ["鲁直"])."""
+    if re.match(rf"\s*{LATIN_NAME}", rest) or re.match(rf"\s*{_LATIN_WORD}\b", rest):
+        head = re.split(r"[;;::。]|(?<=[a-z])\.(?:\s|$)", rest, maxsplit=1)[0]
+        head = re.sub(r"[((][^))]*[))]", "", head)
+        parts = re.split(r",\s*(?:and\s+)?|\s+and\s+|\s*&\s*|/", head)
+        names = [strip_honorific(n.strip(" *")) for n in parts]
+        # "Jane Doe, chief engineer at Acme" -> only the names, not their titles
+        return [n for n in names if plausible_name(n) and is_latin_name(n)]
     head = re.split(r"[,,。;;::]", rest, maxsplit=1)[0]
     head = re.sub(r"[((][^))]*[))]", "", head)
     names = [strip_honorific(n.strip(" *")) for n in re.split(r"[、/&]|和|与|及", head)]
@@ -175,6 +259,76 @@ def role_intro(text: str) -> RoleIntro | None:
     if not names or (word in _AMBIGUOUS_INTRO and len(rest) > 80):
         return None
     return RoleIntro(role, tuple(names), word)
+
+
+_EN_INTRO_BY = re.compile(
+    rf"^(?:An? )?(?:Interview(?:ed)?|Hosted|Moderated|Conducted|Questions) by (?P<host>{LATIN_NAME})"
+)
+_EN_TALKED = re.compile(
+    rf"(?P<host>{LATIN_NAME}|I|We) (?:talked|talks|spoke|speaks|chatted|chats|sat down|sits down"
+    rf"|caught up|met|meets)(?: remotely| recently| last \w+)? (?:to|with) "
+    rf"(?P<guest>{LATIN_NAME}|her|him|them)\b"
+)
+_EN_INTERVIEWS = re.compile(rf"(?P<host>{LATIN_NAME}) (?:interviews|interviewed) (?P<guest>{LATIN_NAME})")
+
+
+def english_intro_roles(text: str) -> dict[str, Role]:
+    """Roles an English intro sentence gives: "Interview by X" (host), "X talked to Y",
+    "X interviewed Y" (host and guest)."""
+    out: dict[str, Role] = {}
+    m = _EN_INTRO_BY.match(text.strip())
+    if m:
+        out[strip_honorific(m.group("host"))] = "host"
+    for rx in (_EN_TALKED, _EN_INTERVIEWS):
+        for m in rx.finditer(text):
+            host, guest = m.group("host"), m.group("guest")
+            if host not in ("I", "We") and plausible_name(host):
+                out.setdefault(strip_honorific(host), "host")
+            if guest not in ("her", "him", "them") and plausible_name(guest):
+                out.setdefault(strip_honorific(guest), "guest")
+    return out
+
+
+def latin_aliases(names: Iterable[str], text: str) -> dict[str, str]:
+    """Surnames and first names used alone ("Doe:") mapped to the full name ("Jane Doe")
+    that the article gives them, when only one full name fits."""
+    full = {n for n in names if " " in n and is_latin_name(n)}
+    full |= {
+        m.group(0)
+        for m in re.finditer(LATIN_NAME, text)
+        if plausible_name(m.group(0)) and not m.group(0).startswith(_SENTENCE_STARTERS)
+    }
+    out: dict[str, str] = {}
+    for short in {n for n in names if n and " " not in n and is_latin_name(n)}:
+        fits = {f for f in full if f.split()[-1] == short or f.split()[0] == short}
+        fits = {f for f in fits if f in names} or fits
+        if len(fits) == 1:
+            out[short] = fits.pop()
+    return out
+
+
+_SENTENCE_STARTERS = (
+    "The ",
+    "A ",
+    "An ",
+    "In ",
+    "On ",
+    "At ",
+    "And ",
+    "But ",
+    "So ",
+    "When ",
+    "If ",
+    "This ",
+    "That ",
+    "It ",
+    "We ",
+    "I ",
+    "You ",
+    "They ",
+    "He ",
+    "She ",
+)
 
 
 def subject_names(text: str) -> list[str]:
@@ -292,6 +446,7 @@ def analyse_people(
         | {n for n in tally.count if plausible_name(n)}
     )
     people.aliases = find_aliases((p.text for p in paras), persons)
+    people.aliases.update(latin_aliases(persons | set(tally.intro_roles), text_all))
     _assign_roles(people, tally, set(known_hosts))
     if not people.guests:
         people.guests = introduced_names(paras)[:1]
@@ -312,6 +467,9 @@ def _tally(paras: Sequence[Para], people: People) -> _Tally:
             for n in intro.names:
                 tally.intro_roles.setdefault(n, intro.role)
             continue
+        if label_of(p.text) is None:
+            for n, role in english_intro_roles(p.text).items():
+                tally.intro_roles.setdefault(n, role)
         lab = label_of(p.text)
         if lab is not None:
             name = base_label(strip_honorific(lab[0]))

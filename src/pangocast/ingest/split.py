@@ -172,8 +172,11 @@ def _take_headers(chunks: list[Chunk]) -> None:
 
 
 def _leading_title(paras: Sequence[Para]) -> bool:
-    """The first paragraph is a title line: heading-shaped, followed by prose."""
-    if len(paras) < 2:
+    """The first paragraph is a title line: marked up as the title, or heading-shaped and
+    followed by prose."""
+    if paras and paras[0].form == "title":
+        return True
+    if len(paras) < 2 or paras[0].marked:
         return False
     first, second = paras[0].text, paras[1].text
     if not is_heading_form(first) or closing_heading(first) or label_of(first) is not None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Literal
 
 from pangocast.script.format import join_lines
 
@@ -70,6 +71,11 @@ SPLIT_MARK_RE = re.compile(r"^(?:={3,}|<!--\s*episode\s*(?::\s*(?P<title>.*?))?\
 _COMMENT_MARK_RE = re.compile(r"^\s*<!--\s*episode\b.*-->\s*$", re.I)
 
 
+ParaForm = Literal["text", "title", "heading", "quote", "item", "image", "caption", "code"]
+UNSPOKEN_FORMS = frozenset({"image", "caption", "code"})
+"""Forms that are never read aloud (kept in the script as ``%`` notes)."""
+
+
 @dataclass(frozen=True)
 class Para:
     """One paragraph of an article.
@@ -77,12 +83,26 @@ class Para:
     Attributes:
         index: position in the whole document (0-based).
         line: 1-based line of its first line.
-        text: its lines joined (see :func:`pangocast.script.format.join_lines`).
+        text: its lines joined (see :func:`pangocast.script.format.join_lines`), without
+            markup when the source is Markdown or HTML.
+        form: what the source's markup says it is: ``"text"`` (a paragraph, or any
+            paragraph of plain text), ``"title"`` (the document's H1), ``"heading"``,
+            ``"quote"`` (a blockquote), ``"item"`` (a list item), ``"image"``, ``"caption"``
+            or ``"code"`` (never spoken).
+        strong: the whole paragraph is bold in the source.
+        em: the whole paragraph is in italics in the source (a standfirst, an editor's
+            note, an author's bio: editorial, never a speaker's words).
+        marked: the source had markup (Markdown/HTML): headings come from it, not from
+            a paragraph's shape.
     """
 
     index: int
     line: int
     text: str
+    form: ParaForm = "text"
+    strong: bool = False
+    marked: bool = False
+    em: bool = False
 
     @property
     def split_mark(self) -> re.Match[str] | None:
@@ -169,8 +189,59 @@ def is_caption(text: str) -> bool:
 
 
 def is_credit_line(text: str) -> bool:
-    """A byline or source line ("作者:老王", "来源:Linux 中国")."""
-    return bool(_CREDIT_RE.match(text.strip()))
+    """A byline or source line ("作者:老王", "作者 | 老王", "来源:Linux 中国", "By Jane Doe")."""
+    return bool(_CREDIT_RE.match(text.strip())) or is_byline(text)
+
+
+_FURNITURE_RE = re.compile(
+    r"(?:转载请注明|转载请联系|未经(?:授权|许可)[,,]?\s*(?:不得|禁止|请勿)转载|禁止转载|谢绝转载|"
+    r"版权(?:所有|归.{1,20}所有)|本文(?:为|系).{0,30}原创|本文(?:首发|原载|转载)(?:于|自)|"
+    r"经授权(?:转载|发布)|点击.{0,6}阅读原文|扫码关注|长按.{0,6}(?:关注|识别)|"
+    r"all rights reserved|reprinted with permission|(?:originally|first) (?:published|appeared) "
+    r"(?:in|on|at)|(?:has|have) been (?:lightly |slightly )?(?:edited|condensed)(?: and "
+    r"(?:condensed|edited))? for (?:length|clarity|brevity)|(?:edited|condensed) for "
+    r"(?:length|clarity|brevity)|经过?(?:编辑|删减|整理)(?:[,,和与及]|以)?(?:删减|精简|编辑)?|"
+    r"^(?:©|\(c\)|copyright\b))",
+    re.I,
+)
+_KEY_POINTS_RE = re.compile(
+    r"^(?:划重点|本文要点|文章要点|要点速览|核心要点|核心观点|要点|key (?:points|takeaways)|"
+    r"takeaways|highlights|tl;\s*dr|in brief|at a glance)\s*[::]?\s*$",
+    re.I,
+)
+_BYLINE_RE = re.compile(
+    r"^(?:by|words by|text by|interview by|story by|reporting by)\s+[A-ZÀ-ÖØ-Þ][\w'’.\-]*"
+    r"(?:\s+(?:and\s+)?[A-ZÀ-ÖØ-Þ][\w'’.\-]*){0,4}\s*(?:[,|·•—–-].{0,60})?$"
+)
+
+
+def is_furniture(text: str) -> bool:
+    """A reprint or copyright notice, or an "edited for length" note: skipped, never spoken
+    by a speaker, never a chapter."""
+    t = text.strip()
+    return len(squash(t)) <= 160 and bool(_FURNITURE_RE.search(t))
+
+
+def is_key_points_heading(text: str) -> bool:
+    """The lead-in of a key-point list ("划重点", "Key takeaways"): narrated, not a chapter."""
+    return bool(_KEY_POINTS_RE.match(text.strip()))
+
+
+def is_byline(text: str) -> bool:
+    """An English byline ("By Jane Doe", "By Jane Doe · March 3, 2025")."""
+    return bool(_BYLINE_RE.match(text.strip()))
+
+
+def latin_share(paras: list[Para]) -> float:
+    """The share of Latin letters among the letters of ``paras`` (0 = all CJK)."""
+    latin = cjk = 0
+    for p in paras:
+        for ch in p.text:
+            if is_cjk(ch):
+                cjk += 1
+            elif ch.isalpha():
+                latin += 1
+    return latin / (latin + cjk) if latin + cjk else 0.0
 
 
 def is_listing_header(text: str) -> bool:
@@ -189,7 +260,7 @@ def is_heading_form(text: str) -> bool:
         return False
     if _NUMBERED_HEAD_RE.match(t) and t[-1] not in "。;;::,,":
         return True
-    if t[-1] in SENTENCE_END + ",,、;;::" or "。" in t:
+    if t[-1] in SENTENCE_END + ",,、;;::." or "。" in t or ". " in t:
         return False
     if sum(t.count(c) for c in ",,;;") > 2:
         return False

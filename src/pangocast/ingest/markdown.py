@@ -1,0 +1,229 @@
+"""Markdown articles to paragraphs, with markup turned into structure.
+
+markdown-it-py (a CommonMark parser) reads the document; this module only walks its tokens:
+
+- headings become ``heading`` paragraphs; the first H1 before any text is the ``title``;
+- blockquotes become ``quote`` paragraphs (pull quotes or a standfirst: the reader decides);
+- list items become ``item`` paragraphs, each ending as a sentence;
+- images become ``image`` paragraphs (their alt text is kept for the script's note, never
+  spoken), and an all-emphasis line right under an image is its ``caption``;
+- link text stays, URLs go; emphasis, code and strike marks go; rules, HTML and front
+  matter go (an ``<!-- episode -->`` marker stays, it splits a dump);
+- fenced and indented code become ``code`` paragraphs (not spoken).
+
+Every paragraph keeps the source line it starts on, so errors and the script point at it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+
+from pangocast.ingest.text import SPLIT_MARK_RE, Para, ParaForm, is_cjk
+from pangocast.script.format import join_lines
+
+__all__ = ["MARKDOWN_SUFFIXES", "markdown_paragraphs", "strip_front_matter"]
+
+MARKDOWN_SUFFIXES = frozenset({".md", ".markdown", ".mdown", ".mkd"})
+_FRONT_MATTER_RE = re.compile(r"\A(?:\ufeff)?(---|\+\+\+)[ \t]*\n(.*?)\n\1[ \t]*(?:\n|\Z)", re.S)
+_FM_TITLE_RE = re.compile(r"^title\s*[:=]\s*[\"']?(?P<title>.+?)[\"']?\s*$", re.M)
+_END_MARKS = "。!?!?.…:;:;"
+
+
+def _parser() -> MarkdownIt:
+    return MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
+
+
+def strip_front_matter(text: str) -> tuple[str, str | None, int]:
+    """``text`` without a YAML/TOML front matter block, the title it gives, and how many
+    lines were removed (so line numbers still point into the file)."""
+    m = _FRONT_MATTER_RE.match(text)
+    if m is None:
+        return text, None, 0
+    title = _FM_TITLE_RE.search(m.group(2))
+    removed = text[: m.end()].count("\n")
+    return text[m.end() :], (title.group("title").strip() if title else None), removed
+
+
+def markdown_paragraphs(text: str) -> list[Para]:
+    """The paragraphs of a Markdown document, markup removed and turned into ``form``."""
+    text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    body, fm_title, offset = strip_front_matter(text)
+    out: list[_Block] = []
+    if fm_title:
+        out.append(_Block(offset, fm_title, "title"))
+    _walk(_parser().parse(body), offset, out)
+    _mark_title(out)
+    return [
+        Para(n, b.line, b.text, b.form, strong=b.strong, marked=True, em=b.em)
+        for n, b in enumerate(out)
+    ]
+
+
+class _Block:
+    __slots__ = ("em", "form", "line", "strong", "text")
+
+    def __init__(
+        self, line: int, text: str, form: ParaForm, strong: bool = False, em: bool = False
+    ) -> None:
+        self.line = line
+        self.text = text
+        self.form: ParaForm = form
+        self.strong = strong
+        self.em = em
+
+
+def _walk(tokens: Sequence[Token], offset: int, out: list[_Block]) -> None:
+    quote = 0
+    item = 0
+    heading = False
+    for tok in tokens:
+        kind = tok.type
+        if kind == "blockquote_open":
+            quote += 1
+        elif kind == "blockquote_close":
+            quote -= 1
+        elif kind == "list_item_open":
+            item += 1
+        elif kind == "list_item_close":
+            item -= 1
+        elif kind == "heading_open":
+            heading = True
+        elif kind == "heading_close":
+            heading = False
+        elif kind in ("fence", "code_block"):
+            code = tok.content.strip()
+            if code:
+                out.append(_Block(_line(tok, offset), code, "code"))
+        elif kind == "html_block":
+            _html_block(tok, offset, out)
+        elif kind == "inline":
+            form: ParaForm = "heading" if heading else "quote" if quote else "item" if item else "text"
+            _inline(tok, form, offset, out)
+
+
+def _line(tok: Token, offset: int) -> int:
+    return (tok.map[0] if tok.map else 0) + 1 + offset
+
+
+def _html_block(tok: Token, offset: int, out: list[_Block]) -> None:
+    """An HTML block is markup, never speech; an episode marker in it still splits."""
+    for n, raw in enumerate(tok.content.splitlines()):
+        line = raw.strip()
+        if SPLIT_MARK_RE.match(line):
+            out.append(_Block(_line(tok, offset) + n, line, "text"))
+
+
+def _inline(tok: Token, form: ParaForm, offset: int, out: list[_Block]) -> None:
+    """One paragraph's inline tokens: images split off, then the text with marks removed."""
+    first = _line(tok, offset)
+    lines: list[list[_Run]] = [[]]
+    strong = em = 0
+    href: str | None = None
+    for child in tok.children or ():
+        kind = child.type
+        if kind in ("softbreak", "hardbreak"):
+            lines.append([])
+        elif kind in ("strong_open", "strong_close"):
+            strong += 1 if kind == "strong_open" else -1
+        elif kind in ("em_open", "em_close"):
+            em += 1 if kind == "em_open" else -1
+        elif kind == "link_open":
+            href = str(child.attrs.get("href", ""))
+        elif kind == "link_close":
+            href = None
+        elif kind == "image":
+            lines[-1].append(_Run(alt=child.content or "", image=True))
+        elif kind in ("text", "code_inline"):
+            text = child.content
+            if href is not None and text.strip() in (href, href.removeprefix("mailto:")):
+                continue  # an autolink: its text is the URL
+            lines[-1].append(_Run(text, strong=strong > 0, em=em > 0))
+    pending: list[_Run] = []
+    pending_line = first
+    after_image = False
+    for n, runs in enumerate(lines):
+        if any(r.image for r in runs) and all(r.image or r.blank for r in runs):
+            _flush(pending, form, pending_line, out, after_image)
+            pending = []
+            alt = " ".join(r.alt for r in runs if r.image).strip()
+            out.append(_Block(first + n, alt or "image", "image"))
+            after_image = True
+            continue
+        if not pending:
+            pending_line = first + n
+        pending.extend(r for r in runs if not r.image)
+        pending.append(_Run(brk=True))
+    _flush(pending, form, pending_line, out, after_image)
+
+
+def _flush(
+    runs: list[_Run], form: ParaForm, line: int, out: list[_Block], after_image: bool
+) -> None:
+    words = [r for r in runs if not r.blank and not r.is_break]
+    if not words:
+        return
+    text = _join(runs)
+    if not text:
+        return
+    strong = all(r.strong for r in words)
+    if after_image and all(r.em or r.strong for r in words) and form == "text":
+        out.append(_Block(line, text, "caption"))
+        return
+    if form == "item" and text[-1] not in _END_MARKS:
+        text += "。" if is_cjk(text[-1]) else "."
+    out.append(_Block(line, text, form, strong, all(r.em for r in words)))
+
+
+def _join(runs: Sequence[_Run]) -> str:
+    parts: list[str] = []
+    buf = ""
+    for r in runs:
+        if r.is_break:
+            if buf.strip():
+                parts.append(buf.strip())
+            buf = ""
+        else:
+            buf += r.text
+    if buf.strip():
+        parts.append(buf.strip())
+    return re.sub(r"[ \t]{2,}", " ", join_lines(parts)) if parts else ""
+
+
+class _Run:
+    """One inline piece of text with the emphasis around it (or an image, or a break)."""
+
+    __slots__ = ("alt", "blank", "em", "image", "is_break", "strong", "text")
+
+    def __init__(
+        self,
+        text: str = "",
+        *,
+        strong: bool = False,
+        em: bool = False,
+        alt: str = "",
+        image: bool = False,
+        brk: bool = False,
+    ) -> None:
+        self.text = text
+        self.strong = strong
+        self.em = em
+        self.alt = alt
+        self.image = image
+        self.is_break = brk
+        self.blank = not text.strip() and not image
+
+
+def _mark_title(blocks: list[_Block]) -> None:
+    """The document's first heading is its title when it comes before any text."""
+    for b in blocks:
+        if b.form == "title":
+            return
+        if b.form == "heading":
+            b.form = "title"
+            return
+        if b.form in ("text", "quote", "item"):
+            return
