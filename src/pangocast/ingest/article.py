@@ -44,6 +44,7 @@ from pangocast.ingest.text import (
     UNSPOKEN_FORMS,
     Para,
     clause_aligned,
+    fold_width,
     is_caption,
     is_credit_line,
     is_furniture,
@@ -53,6 +54,7 @@ from pangocast.ingest.text import (
     is_listing_header,
     latin_share,
     letters,
+    mark_cues,
     sentences,
     split_paragraphs,
     squash,
@@ -170,6 +172,7 @@ def source_paragraphs(text: str, path: Path | str) -> list[Para]:
         InputError: a web page with no article body.
     """
     suffix = Path(path).suffix.lower()
+    text = fold_width(text)
     if suffix in MARKDOWN_SUFFIXES:
         return markdown_paragraphs(text)
     if suffix in HTML_SUFFIXES:
@@ -352,6 +355,10 @@ class _ChunkReader:
             return
         if kind == "chapter":
             self.turns.append(Turn("chapter", "narrator", self.narrator, text, line))
+            return
+        text = mark_cues(text)
+        if text.startswith("{") and text.endswith("}") and text.count("{") == 1:
+            self.turns.append(Turn("skip", "narrator", self.narrator, text, line))
             return
         if speaker is None or speaker == self.narrator:
             self.turns.append(Turn("speech", "narrator", self.narrator, text, line))

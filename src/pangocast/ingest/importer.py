@@ -36,6 +36,31 @@ _MONTH_DAY_RE = re.compile(r"(?<![\d年])\s*(\d{1,2})\s*月\s*(\d{1,2})\s*[日�
 _CN_MONTH_RE = re.compile(
     r"(?<![一二三四五六七八九十第每几个上下这])(十[一二]?|[一二三四五六七八九])月(?!份?[的之]?\d)"
 )
+_MONTHS = {
+    m: n
+    for n, names in enumerate(
+        (
+            ("january", "jan"),
+            ("february", "feb"),
+            ("march", "mar"),
+            ("april", "apr"),
+            ("may",),
+            ("june", "jun"),
+            ("july", "jul"),
+            ("august", "aug"),
+            ("september", "sep", "sept"),
+            ("october", "oct"),
+            ("november", "nov"),
+            ("december", "dec"),
+        ),
+        start=1,
+    )
+    for m in names
+}
+_MONTH_NAME = r"(" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
+_EN_MDY_RE = re.compile(rf"\b{_MONTH_NAME}\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+((?:19|20)\d\d)\b", re.I)
+_EN_DMY_RE = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+{_MONTH_NAME}\s+((?:19|20)\d\d)\b", re.I)
+_ISO_DATE_RE = re.compile(r"\b((?:19|20)\d\d)-(\d\d)-(\d\d)\b")
 _CN_NUM = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 _TERM_RE = re.compile(r"(?<![A-Za-z0-9])([A-Za-z][A-Za-z0-9]*(?:\s[A-Z][a-z]+)?)(?![A-Za-z0-9])")
 _EVENT_RE = re.compile(r"^\s*(?:19|20)\d\d")
@@ -197,7 +222,8 @@ def _guess_host(pe: ParsedEpisode, analysis: ArticleAnalysis) -> tuple[str, str 
         return in_turns[0], None
     if analysis.host:
         return analysis.host, f"host '{analysis.host}' guessed from the other articles"
-    return DEFAULT_HOST, f"no interviewer named: host set to '{DEFAULT_HOST}'"
+    fallback = DEFAULT_HOST if pe.narrator == DEFAULT_NARRATOR else "Host"
+    return fallback, f"no interviewer named: host set to '{fallback}'"
 
 
 def make_slug(guests: tuple[str, ...], number: int) -> str:
@@ -214,6 +240,9 @@ def guess_title(pe: ParsedEpisode, column: str | None) -> str:
     """An informative title: the article's own title, else column + guest + topic."""
     if pe.episode.title:
         return pe.episode.title
+    if pe.narrator != DEFAULT_NARRATOR:  # a Latin-script article
+        names = ", ".join(pe.guests)
+        return f"A conversation with {names}" if names else _first_chapter(pe.episode) or "Interview"
     who = "、".join(pe.guests)
     topic = guess_topic(pe.episode)
     body = f"{who}谈 {topic}" if who and topic else who or topic or _first_chapter(pe.episode)
@@ -296,6 +325,12 @@ def guess_date(episode: Episode) -> tuple[dt.date, str]:
         found.extend(_date(int(y), int(m), 1))
     for cn in _CN_MONTH_RE.findall(text):
         found.extend(_date(year, _cn_month(cn), 1))
+    for mon, d, y in _EN_MDY_RE.findall(text):
+        found.extend(_date(int(y), _MONTHS[mon.lower()], int(d)))
+    for d, mon, y in _EN_DMY_RE.findall(text):
+        found.extend(_date(int(y), _MONTHS[mon.lower()], int(d)))
+    for y, m, d in _ISO_DATE_RE.findall(text):
+        found.extend(_date(int(y), int(m), int(d)))
     found.append(dt.date(year, 1, 1))
     date = max(found)
     return date, f"date {date.isoformat()} guessed from the dates the text mentions; check it"

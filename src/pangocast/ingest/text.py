@@ -24,6 +24,16 @@ _PUNCT_RE = re.compile(r"[\s\W_]+", re.UNICODE)
 _SPACE_RE = re.compile(r"\s+")
 
 
+_FULL_WIDTH = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
+
+
+def fold_width(text: str) -> str:
+    """Full-width ASCII forms ("：", "，", "（", "？", "Ａ", "１") as their ASCII letters, the
+    way the rest of the reader (and the bundled column) writes them; "。", "、" and curly
+    quotes stay."""
+    return text.translate(_FULL_WIDTH)
+
+
 def trim(text: str, chars: str, *, left: bool = True, right: bool = True) -> str:
     """``text`` without any of ``chars`` at its ends (a set of characters, like ``strip``)."""
     cls = "[" + re.escape(chars) + "]*"
@@ -242,6 +252,28 @@ def latin_share(paras: list[Para]) -> float:
             elif ch.isalpha():
                 latin += 1
     return latin / (latin + cjk) if latin + cjk else 0.0
+
+
+_STAGE_WORDS = (
+    "笑|大笑|笑声|众笑|哈哈|哈哈哈|微笑|苦笑|掌声|鼓掌|停顿|沉默|叹气|叹息|咳嗽|音乐|背景音乐|"
+    "现场笑声|全场笑|听不清|音频中断|"
+    "laughs|laughing|laughter|chuckles|chuckling|giggles|applause|claps|pause|pauses|silence|"
+    "sighs|coughs|crosstalk|cross talk|inaudible|unintelligible|music|audio cuts out|"
+    "both laugh|all laugh|audience laughs"
+)
+_STAGE_RE = re.compile(
+    rf"\s*[(\uff08\[\u3010]\s*(?:{_STAGE_WORDS})\s*[.\u3002!\uff01]?\s*[)\uff09\]\u3011]", re.I
+)
+def mark_cues(text: str) -> str:
+    """Stage directions ("(笑)", "[掌声]", "(laughs)") rewritten as script cues ``{…}``
+    (never spoken: :mod:`pangocast.script.format` drops them from the words)."""
+    return _STAGE_RE.sub(_cue, text).strip()
+
+
+def _cue(m: re.Match[str]) -> str:
+    word = m.group(0).strip()[1:-1].strip()
+    lead = " " if m.string[: m.start()][-1:].isascii() else ""
+    return f"{lead}{{{word}}}"
 
 
 def is_listing_header(text: str) -> bool:

@@ -50,13 +50,17 @@ def page_paragraphs(html: str, source: str = "<page>") -> list[Para]:
             hint="save the article's own page (not a listing or the home page), "
             "or paste its text into a .txt or .md file",
         )
-    if not any(p.form == "title" for p in paras):
-        meta = trafilatura.extract_metadata(html)
-        title = meta.title if meta is not None else None
-        if title:
-            paras = [Para(0, 1, title, "title", marked=True)] + [
-                replace(p, index=p.index + 1) for p in paras
-            ]
+    meta = trafilatura.extract_metadata(html)
+    front: list[Para] = []
+    if meta is not None and meta.title and not any(p.form == "title" for p in paras):
+        front.append(Para(0, 1, meta.title, "title", marked=True))
+    if meta is not None and meta.date:
+        # kept as an unspoken note: the script shows it, the importer dates the episode by it
+        front.append(Para(0, 1, f"{meta.date}", "caption", marked=True))
+    if front:
+        at = 1 if paras and paras[0].form == "title" else 0
+        paras = [*paras[:at], *front, *paras[at:]]
+        paras = [replace(p, index=n) for n, p in enumerate(paras)]
     return _source_lines(paras, html)
 
 

@@ -53,7 +53,8 @@ OUTRO_MARK = "[outro]"
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
 # A label is a short run without spaces or sentence punctuation, then a colon.
 _NOT_IN_LABEL = r"\s,,。.!!??::;;“”\"'「」()()\[\]【】*#>%"
-LABEL_RE = re.compile(rf"^(?:\*\*)?([^{_NOT_IN_LABEL}]{{1,12}})(?:\*\*)?\s*[::]\s*")
+_NOT_IN_LABEL += "\uff0c\uff1a\uff1b\uff01\uff1f\uff08\uff09"
+LABEL_RE = re.compile(rf"^(?:\*\*)?([^{_NOT_IN_LABEL}]{{1,12}})(?:\*\*)?\s*[:\uff1a]\s*")
 REQUIRED = ("title", "slug", "date", "host", "guests")
 KNOWN_KEYS = frozenset(
     {*REQUIRED, "summary", "narrator", "episode", "season", "guid", "episode_type", "speakers"}
@@ -332,7 +333,7 @@ def _parse_body(lines: list[str], start: int, meta: EpisodeMeta, path: Path) -> 
         if para.startswith("%"):
             turns.append(Turn("skip", "narrator", meta.narrator, para[1:].strip(), line, outro))
             continue
-        m = LABEL_RE.match(para)
+        m = _known_label(para, roles) or LABEL_RE.match(para)
         if m:
             name = m.group(1)
             if name in roles:
@@ -355,8 +356,32 @@ def _parse_body(lines: list[str], start: int, meta: EpisodeMeta, path: Path) -> 
                         "or start the paragraph with a known label"
                     ),
                 )
-        turns.append(Turn("speech", roles[speaker], speaker, para, line, outro))
+        spoken = _drop_cues(para)
+        if not spoken:  # only a stage direction: kept as a note, never spoken
+            turns.append(Turn("skip", "narrator", meta.narrator, para, line, outro))
+            continue
+        turns.append(Turn("speech", roles[speaker], speaker, spoken, line, outro))
     return turns
+
+
+_CUE_RE = re.compile(r"\s*\{[^{}\n]{1,40}\}")
+
+
+def _drop_cues(text: str) -> str:
+    """A turn's words without its stage directions (``{笑}``, ``{laughs}``)."""
+    if "{" not in text:
+        return text
+    return re.sub(r" {2,}", " ", _CUE_RE.sub("", text)).strip()
+
+
+def _known_label(para: str, roles: dict[str, Role]) -> re.Match[str] | None:
+    """A label naming a speaker of the header, spaces allowed ("Jane Doe: …")."""
+    for name in sorted((n for n in roles if " " in n), key=len, reverse=True):
+        if para.startswith(name):
+            m = re.compile(rf"^(?:\*\*)?({re.escape(name)})(?:\*\*)?\s*[:\uff1a]\s*").match(para)
+            if m:
+                return m
+    return None
 
 
 _PROSE_HINTS = ("说", "道", "是", "的", "了", "在", "为", "例如", "比如", "如下", "包括", "具体")
@@ -370,6 +395,11 @@ def _looks_like_prose(prefix: str) -> bool:
 def _toml_str(value: str) -> str:
     # JSON string escapes are a subset of TOML basic-string escapes.
     return json.dumps(value, ensure_ascii=False)
+
+
+def _colon(name: str) -> str:
+    """The label's colon: full-width after a CJK name, ": " after a Latin one."""
+    return ": " if name[-1:].isascii() else ":"
 
 
 def render_script(meta: EpisodeMeta, turns: Iterable[Turn]) -> str:
@@ -411,5 +441,5 @@ def render_script(meta: EpisodeMeta, turns: Iterable[Turn]) -> str:
         elif t.kind == "skip":
             body.append(f"% {text}")
         else:
-            body.append(f"{t.speaker}:{text}")
+            body.append(f"{t.speaker}{_colon(t.speaker)}{text}")
     return "\n".join(head) + "\n\n" + "\n\n".join(body) + "\n"
