@@ -47,6 +47,7 @@ from pangocast.ingest.text import (
     fold_width,
     is_caption,
     is_credit_line,
+    is_date_line,
     is_furniture,
     is_key_points_heading,
     is_heading_form,
@@ -80,6 +81,7 @@ QUOTE_CARRY_MAX = 8
 LATIN_ARTICLE = 0.6
 """Share of Latin letters above which an article is read as written in a Latin script."""
 LATIN_NARRATOR = "Narrator"
+_ABOUT_RE = re.compile(r"^(?:'s|’s)? (?:is|was|has|had|writes|lives|works|leads|joined)\b")
 _LOST_COLON_STOP = set(
     "说表认讲指谈介解补强透告回坦直笑感提举总反答问的,,、。::((先等和与也还则又就在对是及"
 )
@@ -318,7 +320,7 @@ def repeats_text(paras: Sequence[Para], i: int) -> bool:
 
 
 def _skip_form(text: str) -> bool:
-    return is_image_marker(text) or is_caption(text) or is_credit_line(text)
+    return is_image_marker(text) or is_caption(text) or is_credit_line(text) or is_date_line(text)
 
 
 class _ChunkReader:
@@ -392,7 +394,12 @@ class _ChunkReader:
         return None
 
     def _third_person(self, text: str, speaker: str) -> bool:
-        """The paragraph talks about ``speaker`` (so the speaker is not the one talking)."""
+        """The paragraph talks about ``speaker`` (so the speaker is not the one talking), or
+        opens on another person in the third person ("Jane Doe is a contributing writer")."""
+        for other in self.people.roles:
+            if other != speaker and " " in other and _ABOUT_RE.match(text[len(other) :]):
+                if text.startswith(other):
+                    return True
         names = {speaker} | {a for a, c in self.people.aliases.items() if c == speaker}
         for n in names:
             for m in re.finditer(re.escape(n), text):

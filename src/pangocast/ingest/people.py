@@ -168,6 +168,31 @@ _ALIAS_RE = re.compile(
 )
 
 
+_TITLES = (
+    "联合创始人 创始人 前同事 老同事 同事 记者 投资人 合伙人 总裁 副总裁 经理 总监 工程师 架构师 "
+    "教授 研究员 朋友 老友 妻子 丈夫 太太 学生 负责人 主管 员工 老板 导师 同学 用户 客户 网友 "
+    "董事长 总经理 主编 编辑 作者 律师 医生 分析师 发言人 代表 CEO CTO COO CFO VP"
+).split()
+_TITLES_RE = re.compile(r"^(?:.{0,12}?的)?(?:" + "|".join(_TITLES) + r")\s*")
+_LATIN_TITLE_RE = re.compile(
+    r"^(?:(?:co-?)?founder|CEO|CTO|COO|CFO|VP|chief \w+ officer|colleague|engineer|"
+    r"professor|investor|analyst|spokesperson|director|manager|editor)\s+(?=[A-Z])",
+    re.I,
+)
+
+
+def strip_title(name: str) -> str:
+    """A person's name without the role word before it ("同事刘佳" -> "刘佳",
+    "团队的早期投资人王强" -> "王强", "CEO Jane Doe" -> "Jane Doe")."""
+    bare = _LATIN_TITLE_RE.sub("", name)
+    if bare != name:
+        return bare
+    m = _TITLES_RE.match(name)
+    if m and len(name) - m.end() >= 2:
+        return name[m.end() :]
+    return name
+
+
 def is_latin_name(name: str) -> bool:
     """A Latin-script name: capitalised words ("Jane Doe", "Lindqvist")."""
     return bool(re.fullmatch(rf"{_LATIN_WORD}(?: (?:{_LATIN_PARTICLE} )*{_LATIN_WORD}){{0,3}}", name))
@@ -210,6 +235,8 @@ def label_of(text: str) -> tuple[str, str] | None:
     if not rest:
         return None
     name = m.group("name").strip("*_ ")
+    if name.startswith("\u300a") and name.endswith("\u300b") and len(name) > 2:
+        name = name[1:-1]  # an outlet as the interviewer: 《某刊》: -> 某刊
     return name, rest
 
 
@@ -335,7 +362,7 @@ def subject_names(text: str) -> list[str]:
     """Every person named as the subject of a speech verb in ``text``, in order."""
     out: list[str] = []
     for m in SUBJECT_RE.finditer(text):
-        name = strip_honorific(m.group("name"))
+        name = strip_title(strip_honorific(m.group("name")))
         if plausible_name(name):
             out.append(name)
     return out

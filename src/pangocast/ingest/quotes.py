@@ -18,6 +18,7 @@ from pangocast.ingest.people import (
     People,
     name_like,
     plausible_name,
+    strip_title,
     subject_names,
 )
 from pangocast.ingest.text import is_cjk, letters, squash, trim
@@ -33,7 +34,7 @@ _NOT_ATTRIBUTION = re.compile(
 _MENTION_BEFORE = re.compile(r"(?:的|叫|为|是|称|谓|做|作|把|将|被|个|种|句|词|了)$")
 _VERB_END = re.compile(SPEECH_VERB_RE.pattern + "$")
 _VERB_TAIL = re.compile(
-    r"(?P<head>[\u4e00-\u9fff]{2,})" + ADVERBS + "{0,3}" + SPEECH_VERB_RE.pattern + "$"
+    r"(?P<head>[\u4e00-\u9fff]{2,}?)" + ADVERBS + "{0,3}" + SPEECH_VERB_RE.pattern + "$"
 )
 _MIN_UNATTRIBUTED = 15
 RECENT_PARAGRAPHS = 3
@@ -271,6 +272,9 @@ def _name_before_verb(clause: str) -> list[str]:
     if m is None:
         return []
     head = m.group("head")
+    bare = strip_title(head)
+    if bare != head and 2 <= len(bare) <= 4 and plausible_name(bare):
+        return [bare]  # "同事刘佳说" -> 刘佳
     runs = [head[-n:] for n in (4, 3, 2) if len(head) >= n]
     runs = [r for r in runs if plausible_name(r) and all(is_cjk(c) for c in r)]
     for r in runs:

@@ -24,6 +24,8 @@ from pangocast.ingest.people import analyse_people, label_of, role_intro
 from pangocast.ingest.text import (
     Para,
     closing_heading,
+    is_credit_line,
+    is_date_line,
     is_heading_form,
     is_listing_header,
     letters,
@@ -171,6 +173,15 @@ def _take_headers(chunks: list[Chunk]) -> None:
             c.title = c.title or strip_heading_marks(title.text)
 
 
+def _is_turn(text: str, paras: Sequence[Para]) -> bool:
+    """``text`` opens with a label used by another paragraph too (a turn, not a title
+    like "对话林晓峰:做开发者工具…")."""
+    lab = label_of(text)
+    if lab is None:
+        return False
+    return any((other := label_of(p.text)) is not None and other[0] == lab[0] for p in paras[1:])
+
+
 def _leading_title(paras: Sequence[Para]) -> bool:
     """The first paragraph is a title line: marked up as the title, or heading-shaped and
     followed by prose."""
@@ -178,10 +189,13 @@ def _leading_title(paras: Sequence[Para]) -> bool:
         return True
     if len(paras) < 2 or paras[0].marked:
         return False
-    first, second = paras[0].text, paras[1].text
-    if not is_heading_form(first) or closing_heading(first) or label_of(first) is not None:
+    first = paras[0].text
+    if not is_heading_form(first) or closing_heading(first) or _is_turn(first, paras):
         return False
-    return not is_heading_form(second)
+    # a byline or date line may stand between the title and the prose
+    rest = [p for p in paras[1:4] if not is_credit_line(p.text) and not is_date_line(p.text)]
+    return bool(rest) and not is_heading_form(rest[0].text)
+
 
 
 # --- guessed boundaries -------------------------------------------------------------------

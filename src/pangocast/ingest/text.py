@@ -211,6 +211,7 @@ _FURNITURE_RE = re.compile(
     r"(?:in|on|at)|(?:has|have) been (?:lightly |slightly )?(?:edited|condensed)(?: and "
     r"(?:condensed|edited))? for (?:length|clarity|brevity)|(?:edited|condensed) for "
     r"(?:length|clarity|brevity)|经过?(?:编辑|删减|整理)(?:[,,和与及]|以)?(?:删减|精简|编辑)?|"
+    r"关注.{0,16}(?:公众号|微信号|视频号|服务号)|"
     r"^(?:©|\(c\)|copyright\b))",
     re.I,
 )
@@ -220,7 +221,8 @@ _KEY_POINTS_RE = re.compile(
     re.I,
 )
 _BYLINE_RE = re.compile(
-    r"^(?:by|words by|text by|interview by|story by|reporting by)\s+[A-ZÀ-ÖØ-Þ][\w'’.\-]*"
+    r"^(?i:by|words by|text by|interview by|interviewed by|story by|reporting by|photos? by)"
+    r"\s+[A-ZÀ-ÖØ-Þ][\w'’.\-]*"
     r"(?:\s+(?:and\s+)?[A-ZÀ-ÖØ-Þ][\w'’.\-]*){0,4}\s*(?:[,|·•—–-].{0,60})?$"
 )
 
@@ -235,6 +237,18 @@ def is_furniture(text: str) -> bool:
 def is_key_points_heading(text: str) -> bool:
     """The lead-in of a key-point list ("划重点", "Key takeaways"): narrated, not a chapter."""
     return bool(_KEY_POINTS_RE.match(text.strip()))
+
+
+_DATE_LINE_RE = re.compile(
+    r"^(?:(?:19|20)\d\d[-/.年]\s*\d{1,2}[-/.月]\s*\d{1,2}日?|"
+    r"[A-Z][a-z]{2,8}\.? \d{1,2}(?:st|nd|rd|th)?, (?:19|20)\d\d|"
+    r"\d{1,2} [A-Z][a-z]{2,8} (?:19|20)\d\d)(?:\s+\d{1,2}:\d\d)?$"
+)
+
+
+def is_date_line(text: str) -> bool:
+    """A paragraph that is only a date ("2024年11月8日", "March 3, 2025"): a dateline."""
+    return bool(_DATE_LINE_RE.match(text.strip()))
 
 
 def is_byline(text: str) -> bool:
