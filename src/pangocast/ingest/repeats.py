@@ -12,7 +12,9 @@ taken greedily from the dump's start, the longest earlier match first, and that
 - is not boilerplate. Boilerplate (a long footer, an article header) closes or opens
   *different* articles: wherever it stands, it is at the dump's start or right after a
   paragraph the dump says only once (an article's own last words). A copy stands at least
-  once after a marker, a footer or another copy, text that repeats too.
+  once after a marker, a footer or another copy, text that repeats too. A repeated run
+  that opens with boilerplate said more often than the rest (a footer, then the copy of
+  the article after it) is a copy from the first paragraph said as rarely as the rest.
 
 A copy is dropped with its footer, so what is kept reads like the dump without the copy.
 When a copy begins and ends with the same few paragraphs (a header that opens every
@@ -68,13 +70,20 @@ def drop_copies(paras: Sequence[Para]) -> Repeats:
     while j < len(keys):
         step = 1
         source, length = _longest_match(keys, seen[keys[j]], j) if wordy[j] else (j, 0)
-        if sum(wordy[j : j + length]) >= MIN_COPY_PARAS:
+        end = j + length
+        if sum(wordy[j:end]) >= MIN_COPY_PARAS:
             step = length
-            if not (fresh_before(source) and fresh_before(j)):
-                end = j + length - _opening_kept(keys[j : j + length], wordy[j : j + length])
-                for at in range(j, end):
-                    was = source + at - j
-                    origin[at] = origin.get(was, was)
+            start = j
+            if fresh_before(source) and fresh_before(j):
+                # boilerplate, or boilerplate (said more often) followed by a copy
+                said = [count[keys[at]] if wordy[at] else 0 for at in range(j, end)]
+                start = j + said.index(min(n for n in said if n))
+                if start == j or sum(wordy[start:end]) < MIN_COPY_PARAS:
+                    start = end
+            end -= _opening_kept(keys[start:end], wordy[start:end])
+            for at in range(start, end):
+                was = source + at - j
+                origin[at] = origin.get(was, was)
         for at in range(j, j + step):
             seen[keys[at]].append(at)
         j += step
@@ -118,7 +127,7 @@ def _opening_kept(keys: Sequence[str], wordy: Sequence[bool]) -> int:
 def copy_warnings(
     paras: Sequence[Para],
     repeats: Repeats,
-    articles: Sequence[Sequence[Para]],
+    bodies: Sequence[Sequence[Para]],
     names: Sequence[str],
 ) -> list[str]:
     """One line per dropped copy of an article: where it is and which kept article it repeats.
@@ -126,21 +135,25 @@ def copy_warnings(
     Args:
         paras: the whole dump, as given to :func:`drop_copies`.
         repeats: what it dropped.
-        articles: each kept article's paragraphs (header, body and footer).
+        bodies: each kept article's body (a dropped header or footer names no article).
         names: each article's title or first words.
     """
-    article_of = {p.line: n for n, a in enumerate(articles) for p in a}
+    body_of = {p.line: n for n, body in enumerate(bodies) for p in body}
     out: list[str] = []
-    last: tuple[int, int, int] | None = None
+    last_at = -2
+    group: tuple[int, int] | None = None
     for at in sorted(repeats.origin):
+        if at != last_at + 1:
+            group = None
+        last_at = at
         was = repeats.origin[at]
-        n = article_of.get(paras[was].line)
+        n = body_of.get(paras[was].line)
         if n is None:
             continue
-        if last is None or (n, at - 1) != last[:2] or was <= last[2]:
+        if group is None or group[0] != n or was <= group[1]:
             out.append(
                 f"line {paras[at].line}: article '{names[n]}' repeats the one at line "
                 f"{paras[was].line}; kept once"
             )
-        last = (n, at, was)
+        group = (n, was)
     return out

@@ -152,9 +152,8 @@ def split_dump(dump: Sequence[Para]) -> DumpSplit:
     chunks = _merge_empty(chunks)
     _take_headers(chunks)
     if repeats.origin:
-        articles = [[*c.header, *c.paras, *c.footer] for c in chunks]
         names = [c.title or _first_words(c.paras[0].text) for c in chunks]
-        warnings[:0] = copy_warnings(dump, repeats, articles, names)
+        warnings[:0] = copy_warnings(dump, repeats, [c.paras for c in chunks], names)
     return DumpSplit(chunks, footer, column_name(footer, paras), warnings)
 
 
