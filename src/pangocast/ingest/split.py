@@ -1,6 +1,8 @@
 """Splitting a column dump into articles.
 
-Three kinds of boundary, strongest first:
+Articles the dump repeats are dropped first, each kept once with a warning
+(:mod:`pangocast.ingest.repeats`), so that the footer is the repetition that remains across
+*different* articles. Then three kinds of boundary, strongest first:
 
 1. a producer's marker: a paragraph ``===`` or a line ``<!-- episode -->``
    (``<!-- episode: 标题 -->`` also names the next episode);
@@ -21,6 +23,7 @@ from dataclasses import dataclass, field
 from itertools import pairwise
 
 from pangocast.ingest.people import analyse_people, label_of, role_intro
+from pangocast.ingest.repeats import copy_warnings, drop_copies
 from pangocast.ingest.text import (
     Para,
     closing_heading,
@@ -113,8 +116,10 @@ def column_name(footer: Sequence[str], paras: Sequence[Para]) -> str | None:
     return None
 
 
-def split_dump(paras: Sequence[Para]) -> DumpSplit:
-    """Cut ``paras`` into articles (see the module docstring for the rules)."""
+def split_dump(dump: Sequence[Para]) -> DumpSplit:
+    """Cut ``dump`` into articles (see the module docstring for the rules)."""
+    repeats = drop_copies(dump)
+    paras = repeats.kept
     blocks = find_footer(paras)
     footer = canonical_footer(paras, blocks)
     header_mode = bool(blocks) and blocks[0][0] <= 1
@@ -148,7 +153,14 @@ def split_dump(paras: Sequence[Para]) -> DumpSplit:
         chunks.extend(_guess_splits(chunk, warnings))
     chunks = _merge_empty(chunks)
     _take_headers(chunks)
+    if repeats.origin:
+        names = [c.title or _first_words(c.paras[0].text) for c in chunks]
+        warnings[:0] = copy_warnings(dump, repeats, [c.paras for c in chunks], names)
     return DumpSplit(chunks, footer, column_name(footer, paras), warnings)
+
+
+def _first_words(text: str, n: int = 16) -> str:
+    return text if len(text) <= n else text[:n].rstrip() + "…"
 
 
 def _merge_empty(chunks: list[Chunk]) -> list[Chunk]:
