@@ -88,10 +88,10 @@ def test_articles_sharing_the_footer_split_at_it() -> None:
     ]
     assert first[2][2:4] == [
         ("host", "Ben", "How did you start?"),
-        ("guest", "Alice", "I fixed a typo in the README."),
+        ("guest", "Alice Moore", "I fixed a typo in the README."),
     ]
     assert all(r[-2:] == outro for r in first)
-    assert [pe.guests for pe in analysis.episodes] == [("陈一",), ("赵二",), ("Alice",)]
+    assert [pe.guests for pe in analysis.episodes] == [("陈一",), ("赵二",), ("Alice Moore",)]
     assert copies(analysis) == []
 
 
@@ -137,7 +137,7 @@ def test_repeats_next_to_each_other_or_at_the_end() -> None:
 def test_repeat_between_markers_without_a_footer() -> None:
     analysis = analyse_article("\n\n===\n\n".join([CHEN, ZHAO, CHEN, ALICE]))
     assert analysis.footer == ()
-    assert [pe.guests for pe in analysis.episodes] == [("陈一",), ("赵二",), ("Alice",)]
+    assert [pe.guests for pe in analysis.episodes] == [("陈一",), ("赵二",), ("Alice Moore",)]
     assert copies(analysis) == [
         f"line 27: article '{CHEN_NAME}' repeats the one at line 1; kept once"
     ]
@@ -148,7 +148,7 @@ def test_header_opening_every_article_stays_with_the_next_one() -> None:
     once = analyse_article("".join(f"{header}\n\n{a}\n\n" for a in (CHEN, ZHAO, ALICE)))
     repeated = analyse_article("".join(f"{header}\n\n{a}\n\n" for a in (CHEN, ZHAO, CHEN, ALICE)))
     assert rows(repeated) == rows(once)
-    assert [pe.guests for pe in repeated.episodes] == [("陈一",), ("赵二",), ("Alice",)]
+    assert [pe.guests for pe in repeated.episodes] == [("陈一",), ("赵二",), ("Alice Moore",)]
     assert copies(repeated) == [
         f"line 29: article '{CHEN_NAME}' repeats the one at line 3; kept once"
     ]
