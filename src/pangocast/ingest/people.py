@@ -299,6 +299,12 @@ _EN_TALKED = re.compile(
 _EN_INTERVIEWS = re.compile(rf"(?P<host>{LATIN_NAME}) (?:interviews|interviewed) (?P<guest>{LATIN_NAME})")
 
 
+def _latin_heavy(text: str) -> bool:
+    latin = sum(1 for c in text if c.isascii() and c.isalpha())
+    cjk = sum(1 for c in text if "\u4e00" <= c <= "\u9fff")
+    return latin > 3 * cjk
+
+
 def english_intro_roles(text: str) -> dict[str, Role]:
     """Roles an English intro sentence gives: "Interview by X" (host), "X talked to Y",
     "X interviewed Y" (host and guest)."""
@@ -320,11 +326,12 @@ def latin_aliases(names: Iterable[str], text: str) -> dict[str, str]:
     """Surnames and first names used alone ("Doe:") mapped to the full name ("Jane Doe")
     that the article gives them, when only one full name fits."""
     full = {n for n in names if " " in n and is_latin_name(n)}
-    full |= {
-        m.group(0)
-        for m in re.finditer(LATIN_NAME, text)
-        if plausible_name(m.group(0)) and not m.group(0).startswith(_SENTENCE_STARTERS)
-    }
+    for m in re.finditer(LATIN_NAME, text):
+        words = m.group(0).split()
+        while words and words[0] + " " in _SENTENCE_STARTERS:
+            words.pop(0)  # "When Elena Marsh joined" -> "Elena Marsh"
+        if len(words) >= 2 and plausible_name(" ".join(words)):
+            full.add(" ".join(words))
     out: dict[str, str] = {}
     for short in {n for n in names if n and " " not in n and is_latin_name(n)}:
         fits = {f for f in full if f.split()[-1] == short or f.split()[0] == short}
@@ -355,12 +362,53 @@ _SENTENCE_STARTERS = (
     "They ",
     "He ",
     "She ",
+    "Today ",
+    "Then ",
+    "Now ",
+    "After ",
+    "Before ",
+    "As ",
+    "For ",
+    "With ",
+    "Deputy ",
+    "Mayor ",
 )
+
+
+EN_SPEECH_VERB = (
+    r"(?:says|said|adds|added|explains|explained|recalls|recalled|notes|noted|admits|admitted|"
+    r"argues|argued|insists|insisted|tells (?:me|us|them|him|her)|told (?:me|us|them|him|her)|"
+    r"asks|asked|jokes|joked|continues|continued|writes|wrote|agrees|agreed|remembers|"
+    r"remembered|points out|pointed out|observes|observed|replies|replied|warns|warned|"
+    r"concedes|conceded|acknowledges|acknowledged|puts it|put it|laughs|laughed|sighs|sighed|"
+    r"told|tells|recounts|recounted|muses|mused|quips|quipped|suggests|suggested|believes|"
+    r"believed|thinks|thought|wonders|wondered)"
+)
+_EN_SUBJECT_RE = re.compile(
+    rf"(?P<a>{LATIN_NAME}|{_LATIN_WORD})(?:,[^,\"“”]{{1,80}},)? {EN_SPEECH_VERB}\b"
+    rf"|\b{EN_SPEECH_VERB} (?P<b>{LATIN_NAME}|{_LATIN_WORD})"
+)
+_EN_NOT_SUBJECTS = frozenset(
+    "I We You He She It They This That There Nobody Somebody Someone Everyone Everybody "
+    "People Others Critics Officials Experts Studies Reports The A An".split()
+)
+
+
+def english_subjects(text: str) -> list[str]:
+    """People named as the subject of an English speech verb ("Marsh says", "says Jane
+    Doe", "Aisha Bello, who runs the team, adds"), in order."""
+    out: list[str] = []
+    for m in _EN_SUBJECT_RE.finditer(text):
+        name = strip_title(strip_honorific(m.group("a") or m.group("b")))
+        if name.split()[0] in _EN_NOT_SUBJECTS or not plausible_name(name):
+            continue
+        out.append(name)
+    return out
 
 
 def subject_names(text: str) -> list[str]:
     """Every person named as the subject of a speech verb in ``text``, in order."""
-    out: list[str] = []
+    out: list[str] = english_subjects(text) if _latin_heavy(text) else []
     for m in SUBJECT_RE.finditer(text):
         name = strip_title(strip_honorific(m.group("name")))
         if plausible_name(name):

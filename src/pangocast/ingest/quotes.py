@@ -13,6 +13,9 @@ from dataclasses import dataclass
 
 from pangocast.ingest.people import (
     ADVERBS,
+    EN_SPEECH_VERB,
+    LATIN_NAME,
+    strip_honorific,
     SPEECH_VERB_RE,
     SURNAMES,
     People,
@@ -37,6 +40,22 @@ _VERB_TAIL = re.compile(
     r"(?P<head>[\u4e00-\u9fff]{2,}?)" + ADVERBS + "{0,3}" + SPEECH_VERB_RE.pattern + "$"
 )
 _MIN_UNATTRIBUTED = 15
+_EN_SENT_END = re.compile(r"[.!?](?=\s)")
+_EN_SPEECH_PUNCT = re.compile(r"[,.!?;]")
+_EN_PRONOUN = re.compile(r"\b(?:he|she|He|She)\b")
+_EN_VERB_END = re.compile(rf"\b{EN_SPEECH_VERB}(?: \w+ly)?\s*,?$")
+_EN_AFTER = re.compile(
+    rf"^\s*,?\s*(?:(?P<who>[^,]{{1,60}}?)\s+(?:\w+ly\s+)?{EN_SPEECH_VERB}\b"
+    rf"|{EN_SPEECH_VERB}\s+(?P<who2>.{{1,60}}))"
+)
+_EN_STARTERS = frozenset(
+    "The A An In On At And But So When If This That It We I You They He She Not Today".split()
+)
+
+
+def _latin_text(text: str) -> bool:
+    latin = sum(1 for c in text if c.isascii() and c.isalpha())
+    return latin > 3 * sum(1 for c in text if is_cjk(c))
 RECENT_PARAGRAPHS = 3
 
 
@@ -132,12 +151,14 @@ class QuoteState:
 
     Attributes:
         last_speaker: the person quoted most recently.
+        last_named: the person named most recently (English pronouns point at them).
         last_at: paragraph index of that quotation.
         pending: a speaker announced at the end of the previous paragraph ("鲁直说:").
         open_speaker: the speaker of a quotation still open at the end of a paragraph.
     """
 
     last_speaker: str | None = None
+    last_named: str | None = None
     last_at: int = -10
     pending: str | None = None
     open_speaker: str | None = None
@@ -197,8 +218,64 @@ class QuoteReader:
 
     # -- what ---------------------------------------------------------------------------
 
+    # -- English ------------------------------------------------------------------------
+
+    def _named_in(self, clause: str) -> tuple[int, str] | None:
+        """The last person named in ``clause`` (a known name, or a new full name) and where."""
+        best: tuple[int, str] | None = None
+        for name in self.names:
+            for m in re.finditer(rf"\b{re.escape(name)}\b", clause):
+                if best is None or m.start() > best[0]:
+                    best = (m.start(), self.people.canonical(name))
+        for m in re.finditer(LATIN_NAME, clause):
+            name = strip_title(strip_honorific(m.group(0)))
+            if name.split()[0] in _EN_STARTERS or not plausible_name(name):
+                continue
+            if best is None or m.start() > best[0]:
+                best = (m.start(), self.people.canonical(name))
+        return best
+
+    def person_in_en(self, clause: str, before: str) -> str | None:
+        """The person an English attribution clause names or points at with he/she;
+        ``before`` is the paragraph's text before the clause (for the pronoun)."""
+        named = self._named_in(clause)
+        pron = None
+        for m in _EN_PRONOUN.finditer(clause):
+            pron = m.start()
+        if pron is not None and (named is None or pron > named[0]):
+            earlier = self._named_in(before)
+            return earlier[1] if earlier else self.state.last_named or self._pronoun()
+        return named[1] if named else None
+
+    def _attribute_en(self, text: str, span: Span, prev_end: int, index: int) -> str | None:
+        a, b = span.inner
+        inner = text[a:b]
+        start = max(span.open_at, 0)
+        cut = max([prev_end, *(m.end() for m in _EN_SENT_END.finditer(text, 0, start))])
+        pre = text[cut:start].strip()
+        if pre.endswith(":") and (len(letters(inner)) >= 4 or _SPEECH_PUNCT.search(inner)):
+            return self.person_in_en(pre, text[:cut]) or self._fallback(index)
+        if _EN_VERB_END.search(pre):
+            who = self.person_in_en(pre, text[:cut])
+            if who:
+                return who
+        if span.close_at < len(text):
+            post = re.split(r"[.;:!?“\"]", text[span.close_at + 1 :], maxsplit=1)[0]
+            m = _EN_AFTER.match(post)
+            if m:
+                who = self.person_in_en(m.group("who") or m.group("who2") or "", text[:start])
+                if who:
+                    return who
+        if len(letters(inner)) >= _MIN_UNATTRIBUTED and _EN_SPEECH_PUNCT.search(inner):
+            if span.open_at == 0 and self.state.pending:
+                return self.state.pending
+            return self._fallback(index)
+        return None
+
     def _attribute(self, text: str, span: Span, prev_end: int, index: int) -> str | None:
         """The speaker of ``span``, or None when the quotation is not speech."""
+        if _latin_text(text):
+            return self._attribute_en(text, span, prev_end, index)
         a, b = span.inner
         inner = text[a:b]
         cut = max(prev_end, *(text.rfind(c, 0, max(span.open_at, 0)) + 1 for c in _SENT_END))
@@ -230,6 +307,8 @@ class QuoteReader:
         t = text.rstrip()
         if not t.endswith((":", ":")):
             return None
+        if _latin_text(t):
+            return self.person_in_en(t, "")
         clause = re.split(r"[。!?!?;;]", t[:-1])[-1]
         return self.person_in(clause)
 
@@ -259,6 +338,9 @@ class QuoteReader:
             self.state.last_speaker, self.state.last_at = who, index
             self.state.open_speaker = who if span.close_at >= len(text) else None
         _add(pieces, None, text[narr_from:])
+        if _latin_text(text):
+            named = self._named_in(" ".join(p.text for p in pieces if p.speaker is None))
+            self.state.last_named = named[1] if named else self.state.last_named
         self.state.pending = self._announce(text)
         if not any(p.speaker for p in pieces):
             self.state.open_speaker = None
