@@ -33,6 +33,24 @@ _FM_TITLE_RE = re.compile(r"^title\s*[:=]\s*[\"']?(?P<title>.+?)[\"']?\s*$", re.
 _END_MARKS = "。!?!?.…:;:;"
 
 
+_EMPHASIS_RE = re.compile(
+    r"(?P<mark>\*\*|__)(?=[^\s*_])(?P<inner>[^\n]*?[^\s*_])(?P=mark)"
+    r"|(?<![*\w])\*(?=[^\s*])(?P<em>[^*\n]*?[^\s*])\*(?!\*)"
+)
+
+
+def _spaced(m: re.Match[str]) -> str:
+    """An emphasis run with a space on a side where CommonMark's flanking rules would
+    refuse it: ``**老王：**你好`` ends on punctuation right before a letter, which is how
+    Chinese is written; the space (dropped again between CJK characters) lets it parse."""
+    run = m.group(0)
+    before = m.string[m.start() - 1 : m.start()]
+    after = m.string[m.end() : m.end() + 1]
+    lead = " " if before and not before.isspace() and not before.isascii() else ""
+    tail = " " if after and not after.isspace() and not after.isascii() else ""
+    return lead + run + tail
+
+
 def _parser() -> MarkdownIt:
     return MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
 
@@ -52,11 +70,13 @@ def markdown_paragraphs(text: str) -> list[Para]:
     """The paragraphs of a Markdown document, markup removed and turned into ``form``."""
     text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     body, fm_title, offset = strip_front_matter(text)
+    body = _EMPHASIS_RE.sub(_spaced, body)
     out: list[_Block] = []
     if fm_title:
         out.append(_Block(offset, fm_title, "title"))
     _walk(_parser().parse(body), offset, out)
     _mark_title(out)
+    _mark_captions(out)
     return [
         Para(n, b.line, b.text, b.form, strong=b.strong, marked=True, em=b.em)
         for n, b in enumerate(out)
@@ -190,7 +210,14 @@ def _join(runs: Sequence[_Run]) -> str:
             buf += r.text
     if buf.strip():
         parts.append(buf.strip())
-    return re.sub(r"[ \t]{2,}", " ", join_lines(parts)) if parts else ""
+    if not parts:
+        return ""
+    text = re.sub(r"[ \t]{2,}", " ", join_lines(parts))
+    return _CJK_GAP_RE.sub("", text)
+
+
+_CJK_GAP_RE = re.compile(r"(?<=[^\x00-\x7f]) (?=[^\x00-\x7f])")
+"""A space between two non-ASCII characters: Chinese has none (see :func:`_spaced`)."""
 
 
 class _Run:
@@ -215,6 +242,18 @@ class _Run:
         self.image = image
         self.is_break = brk
         self.blank = not text.strip() and not image
+
+
+CAPTION_MAX = 80
+
+
+def _mark_captions(blocks: list[_Block]) -> None:
+    """A short line right under an image, not ending as a sentence, is its caption."""
+    for prev, b in zip(blocks, blocks[1:], strict=False):
+        if prev.form != "image" or b.form != "text":
+            continue
+        if len(b.text) <= CAPTION_MAX and b.text.rstrip()[-1:] not in "\u3002!?\uff01\uff1f":
+            b.form = "caption"
 
 
 def _mark_title(blocks: list[_Block]) -> None:

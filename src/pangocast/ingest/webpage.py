@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from html import unescape
 
 from pangocast.core.errors import InputError
 from pangocast.ingest.markdown import markdown_paragraphs
-from pangocast.ingest.text import Para, letters
+from pangocast.ingest.text import Para, fold_width, letters, squash
 
 __all__ = ["HTML_SUFFIXES", "page_paragraphs"]
 
@@ -67,7 +68,7 @@ def page_paragraphs(html: str, source: str = "<page>") -> list[Para]:
 def _source_lines(paras: list[Para], html: str) -> list[Para]:
     """Each paragraph with the page line where its text appears (searching forward)."""
     lines = html.replace("\r\n", "\n").split("\n")
-    plain = [_TAG_RE.sub("", line) for line in lines]
+    plain = [squash(fold_width(unescape(_TAG_RE.sub("", line)))) for line in lines]
     out: list[Para] = []
     at = 0
     for p in paras:
@@ -80,8 +81,9 @@ def _source_lines(paras: list[Para], html: str) -> list[Para]:
 
 def _find(plain: list[str], text: str, at: int) -> int | None:
     """The first line from ``at`` (else from the top) holding the start of ``text``."""
+    flat = squash(text)
     for size in _PROBES:
-        probe = text[:size].strip()
+        probe = flat[:size]
         if not probe:
             return None
         for start in (at, 0):
