@@ -38,7 +38,6 @@ from pangocast.ingest.people import (
 )
 from pangocast.ingest.quotes import QuoteReader, enclosed, quote_balance, starts_with_quote
 from pangocast.ingest.split import Chunk, split_dump
-from pangocast.ingest.webpage import HTML_SUFFIXES, page_paragraphs
 from pangocast.ingest.text import (
     SENTENCE_END,
     UNSPOKEN_FORMS,
@@ -49,9 +48,9 @@ from pangocast.ingest.text import (
     is_credit_line,
     is_date_line,
     is_furniture,
-    is_key_points_heading,
     is_heading_form,
     is_image_marker,
+    is_key_points_heading,
     is_listing_header,
     latin_share,
     letters,
@@ -61,6 +60,7 @@ from pangocast.ingest.text import (
     squash,
     strip_heading_marks,
 )
+from pangocast.ingest.webpage import HTML_SUFFIXES, page_paragraphs
 from pangocast.script.format import is_script, load_script
 
 __all__ = [
@@ -397,9 +397,13 @@ class _ChunkReader:
         """The paragraph talks about ``speaker`` (so the speaker is not the one talking), or
         opens on another person in the third person ("Jane Doe is a contributing writer")."""
         for other in self.people.roles:
-            if other != speaker and " " in other and _ABOUT_RE.match(text[len(other) :]):
-                if text.startswith(other):
-                    return True
+            if (
+                other != speaker
+                and " " in other
+                and text.startswith(other)
+                and _ABOUT_RE.match(text[len(other) :])
+            ):
+                return True
         names = {speaker} | {a for a, c in self.people.aliases.items() if c == speaker}
         for n in names:
             for m in re.finditer(re.escape(n), text):

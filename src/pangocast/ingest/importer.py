@@ -58,7 +58,9 @@ _MONTHS = {
     for m in names
 }
 _MONTH_NAME = r"(" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
-_EN_MDY_RE = re.compile(rf"\b{_MONTH_NAME}\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+((?:19|20)\d\d)\b", re.I)
+_EN_MDY_RE = re.compile(
+    rf"\b{_MONTH_NAME}\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+((?:19|20)\d\d)\b", re.I
+)
 _EN_DMY_RE = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+{_MONTH_NAME}\s+((?:19|20)\d\d)\b", re.I)
 _ISO_DATE_RE = re.compile(r"\b((?:19|20)\d\d)-(\d\d)-(\d\d)\b")
 _CN_NUM = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
@@ -242,7 +244,9 @@ def guess_title(pe: ParsedEpisode, column: str | None) -> str:
         return pe.episode.title
     if pe.narrator != DEFAULT_NARRATOR:  # a Latin-script article
         names = ", ".join(pe.guests)
-        return f"A conversation with {names}" if names else _first_chapter(pe.episode) or "Interview"
+        return (
+            f"A conversation with {names}" if names else _first_chapter(pe.episode) or "Interview"
+        )
     who = "、".join(pe.guests)
     topic = guess_topic(pe.episode)
     body = f"{who}谈 {topic}" if who and topic else who or topic or _first_chapter(pe.episode)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from itertools import pairwise
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
@@ -121,7 +122,9 @@ def _walk(tokens: Sequence[Token], offset: int, out: list[_Block]) -> None:
         elif kind == "html_block":
             _html_block(tok, offset, out)
         elif kind == "inline":
-            form: ParaForm = "heading" if heading else "quote" if quote else "item" if item else "text"
+            form: ParaForm = (
+                "heading" if heading else "quote" if quote else "item" if item else "text"
+            )
             _inline(tok, form, offset, out)
 
 
@@ -249,7 +252,7 @@ CAPTION_MAX = 80
 
 def _mark_captions(blocks: list[_Block]) -> None:
     """A short line right under an image, not ending as a sentence, is its caption."""
-    for prev, b in zip(blocks, blocks[1:], strict=False):
+    for prev, b in pairwise(blocks):
         if prev.form != "image" or b.form != "text":
             continue
         if len(b.text) <= CAPTION_MAX and b.text.rstrip()[-1:] not in "\u3002!?\uff01\uff1f":

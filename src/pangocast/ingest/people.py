@@ -124,8 +124,18 @@ _NOT_NAME_WORDS = (
 """Words that stand where a name would ("大家说", "比如说"), never a person."""
 _NOT_NAMES = frozenset(_NOT_NAME_WORDS.split())
 _NOT_LATIN_NAMES = frozenset(
-    "Editor's Note|Editor’s Note|Interview By|Photo Credit|Image Credit|Key Points|Read More|"
-    "Related Articles|Further Reading|Table Of Contents".split("|")
+    [
+        "Editor's Note",
+        "Editor’s Note",
+        "Interview By",
+        "Photo Credit",
+        "Image Credit",
+        "Key Points",
+        "Read More",
+        "Related Articles",
+        "Further Reading",
+        "Table Of Contents",
+    ]
 )
 
 SURNAMES = frozenset(
@@ -168,11 +178,54 @@ _ALIAS_RE = re.compile(
 )
 
 
-_TITLES = (
-    "联合创始人 创始人 前同事 老同事 同事 记者 投资人 合伙人 总裁 副总裁 经理 总监 工程师 架构师 "
-    "教授 研究员 朋友 老友 妻子 丈夫 太太 学生 负责人 主管 员工 老板 导师 同学 用户 客户 网友 "
-    "董事长 总经理 主编 编辑 作者 律师 医生 分析师 发言人 代表 CEO CTO COO CFO VP"
-).split()
+_TITLES = [
+    "联合创始人",
+    "创始人",
+    "前同事",
+    "老同事",
+    "同事",
+    "记者",
+    "投资人",
+    "合伙人",
+    "总裁",
+    "副总裁",
+    "经理",
+    "总监",
+    "工程师",
+    "架构师",
+    "教授",
+    "研究员",
+    "朋友",
+    "老友",
+    "妻子",
+    "丈夫",
+    "太太",
+    "学生",
+    "负责人",
+    "主管",
+    "员工",
+    "老板",
+    "导师",
+    "同学",
+    "用户",
+    "客户",
+    "网友",
+    "董事长",
+    "总经理",
+    "主编",
+    "编辑",
+    "作者",
+    "律师",
+    "医生",
+    "分析师",
+    "发言人",
+    "代表",
+    "CEO",
+    "CTO",
+    "COO",
+    "CFO",
+    "VP",
+]
 _TITLES_RE = re.compile(r"^(?:.{0,12}?的)?(?:" + "|".join(_TITLES) + r")\s*")
 _LATIN_TITLE_RE = re.compile(
     r"^(?:(?:co-?)?founder|CEO|CTO|COO|CFO|VP|chief \w+ officer|colleague|engineer|"
@@ -195,7 +248,9 @@ def strip_title(name: str) -> str:
 
 def is_latin_name(name: str) -> bool:
     """A Latin-script name: capitalised words ("Jane Doe", "Lindqvist")."""
-    return bool(re.fullmatch(rf"{_LATIN_WORD}(?: (?:{_LATIN_PARTICLE} )*{_LATIN_WORD}){{0,3}}", name))
+    return bool(
+        re.fullmatch(rf"{_LATIN_WORD}(?: (?:{_LATIN_PARTICLE} )*{_LATIN_WORD}){{0,3}}", name)
+    )
 
 
 def strip_honorific(name: str) -> str:
@@ -289,14 +344,17 @@ def role_intro(text: str) -> RoleIntro | None:
 
 
 _EN_INTRO_BY = re.compile(
-    rf"^(?:An? )?(?:Interview(?:ed)?|Hosted|Moderated|Conducted|Questions) by (?P<host>{LATIN_NAME})"
+    r"^(?:An? )?(?:Interview(?:ed)?|Hosted|Moderated|Conducted|Questions) by "
+    rf"(?P<host>{LATIN_NAME})"
 )
 _EN_TALKED = re.compile(
     rf"(?P<host>{LATIN_NAME}|I|We) (?:talked|talks|spoke|speaks|chatted|chats|sat down|sits down"
     rf"|caught up|met|meets)(?: remotely| recently| last \w+)? (?:to|with) "
     rf"(?P<guest>{LATIN_NAME}|her|him|them)\b"
 )
-_EN_INTERVIEWS = re.compile(rf"(?P<host>{LATIN_NAME}) (?:interviews|interviewed) (?P<guest>{LATIN_NAME})")
+_EN_INTERVIEWS = re.compile(
+    rf"(?P<host>{LATIN_NAME}) (?:interviews|interviewed) (?P<guest>{LATIN_NAME})"
+)
 
 
 def _latin_heavy(text: str) -> bool:
@@ -389,8 +447,33 @@ _EN_SUBJECT_RE = re.compile(
     rf"|\b{EN_SPEECH_VERB} (?P<b>{LATIN_NAME}|{_LATIN_WORD})"
 )
 _EN_NOT_SUBJECTS = frozenset(
-    "I We You He She It They This That There Nobody Somebody Someone Everyone Everybody "
-    "People Others Critics Officials Experts Studies Reports The A An".split()
+    [
+        "I",
+        "We",
+        "You",
+        "He",
+        "She",
+        "It",
+        "They",
+        "This",
+        "That",
+        "There",
+        "Nobody",
+        "Somebody",
+        "Someone",
+        "Everyone",
+        "Everybody",
+        "People",
+        "Others",
+        "Critics",
+        "Officials",
+        "Experts",
+        "Studies",
+        "Reports",
+        "The",
+        "A",
+        "An",
+    ]
 )
 
 

@@ -15,12 +15,12 @@ from pangocast.ingest.people import (
     ADVERBS,
     EN_SPEECH_VERB,
     LATIN_NAME,
-    strip_honorific,
     SPEECH_VERB_RE,
     SURNAMES,
     People,
     name_like,
     plausible_name,
+    strip_honorific,
     strip_title,
     subject_names,
 )
@@ -49,13 +49,38 @@ _EN_AFTER = re.compile(
     rf"|{EN_SPEECH_VERB}\s+(?P<who2>.{{1,60}}))"
 )
 _EN_STARTERS = frozenset(
-    "The A An In On At And But So When If This That It We I You They He She Not Today".split()
+    [
+        "The",
+        "A",
+        "An",
+        "In",
+        "On",
+        "At",
+        "And",
+        "But",
+        "So",
+        "When",
+        "If",
+        "This",
+        "That",
+        "It",
+        "We",
+        "I",
+        "You",
+        "They",
+        "He",
+        "She",
+        "Not",
+        "Today",
+    ]
 )
 
 
 def _latin_text(text: str) -> bool:
     latin = sum(1 for c in text if c.isascii() and c.isalpha())
     return latin > 3 * sum(1 for c in text if is_cjk(c))
+
+
 RECENT_PARAGRAPHS = 3
 
 

@@ -209,7 +209,6 @@ def _leading_title(paras: Sequence[Para]) -> bool:
     return bool(rest) and not is_heading_form(rest[0].text)
 
 
-
 # --- guessed boundaries -------------------------------------------------------------------
 
 

@@ -278,6 +278,8 @@ _STAGE_WORDS = (
 _STAGE_RE = re.compile(
     rf"\s*[(\uff08\[\u3010]\s*(?:{_STAGE_WORDS})\s*[.\u3002!\uff01]?\s*[)\uff09\]\u3011]", re.I
 )
+
+
 def mark_cues(text: str) -> str:
     """Stage directions ("(笑)", "[掌声]", "(laughs)") rewritten as script cues ``{…}``
     (never spoken: :mod:`pangocast.script.format` drops them from the words)."""
