@@ -35,7 +35,7 @@ def _commands() -> list[list[str]]:
 
 def test_every_command_is_listed() -> None:
     names = {" ".join(c) for c in _commands()}
-    assert names == {"build", "import", "parse", "voices", "cast", "preview", "check", "serve",
+    assert names == {"init", "build", "import", "parse", "voices", "cast", "preview", "check", "serve",
                      "cache stats", "cache prune"}  # fmt: skip
 
 
