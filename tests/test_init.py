@@ -185,3 +185,17 @@ def test_an_english_show_builds_offline_in_english(tmp_path: Path) -> None:
     feed = (out / "feed.xml").read_text(encoding="utf-8")
     assert "<language>en</language>" in feed
     assert not CJK.search(feed)
+
+
+def test_a_language_that_is_no_tag_is_one_error_naming_its_line(tmp_path: Path) -> None:
+    from pangocast.core.errors import ConfigError
+
+    init_show(tmp_path / "s")
+    toml = tmp_path / "s" / "feeds" / "show.toml"
+    toml.write_text(
+        toml.read_text(encoding="utf-8").replace('language = "en"', 'language = "English"'),
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError, match="not a language tag") as info:
+        load_show(Project(tmp_path / "s"))
+    assert info.value.line is not None and "en-GB" in (info.value.hint or "")
