@@ -222,21 +222,14 @@ def plans(root: Path, engine: str) -> list[Any]:
     from pangocast.voice.casting import load_casting
     from pangocast.voice.engines import get_engine
     from pangocast.voice.lexicon import load_lexicon
-    from pangocast.voice.plan import DEFAULT_INTRO, Planner
+    from pangocast.voice.plan import Planner
 
     project = Project(root)
     show = load_show(project)
     rules = load_casting(project.voices).for_engine(engine)
-    planner = Planner(get_engine(engine), rules, load_lexicon(project.voices))
-    return [
-        planner.plan(
-            ep,
-            show_title=show.title,
-            intro_template=show.intro or DEFAULT_INTRO,
-            outro_text=show.outro,
-        )
-        for ep in load_episodes(project)
-    ]
+    lexicon = load_lexicon(project.voices)
+    planner = Planner(get_engine(engine), rules, lexicon, language=show.language)
+    return [planner.plan_in_show(ep, show) for ep in load_episodes(project)]
 
 
 def unique_jobs(all_plans: Sequence[Any]) -> list[Any]:

@@ -35,8 +35,8 @@ def _commands() -> list[list[str]]:
 
 def test_every_command_is_listed() -> None:
     names = {" ".join(c) for c in _commands()}
-    assert names == {"build", "import", "parse", "voices", "cast", "preview", "check", "serve",
-                     "cache stats", "cache prune"}  # fmt: skip
+    assert names == {"init", "build", "import", "parse", "voices", "cast", "preview", "check",
+                     "serve", "cache stats", "cache prune"}  # fmt: skip
 
 
 @pytest.mark.parametrize("command", _commands(), ids=" ".join)

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from pangocast.ingest.article import ParsedSource
     from pangocast.ingest.importer import ImportReport
     from pangocast.pipeline.events import BuildEvents, BuildOptions, BuildReport
+    from pangocast.show.init import NewShow
     from pangocast.voice.casting import CastSheet
     from pangocast.voice.engines.base import VoiceInfo
     from pangocast.voice.prune import PruneReport
@@ -59,6 +60,7 @@ __all__ = [
     "cast",
     "check_output",
     "import_source",
+    "init_show",
     "list_voices",
     "parse_source",
     "preview",
@@ -105,39 +107,63 @@ def parse_source(source: Path) -> ParsedSource:
     return run(source)
 
 
-def cast(project: Project, episode: str, engine: str = DEFAULT_ENGINE) -> CastSheet:
-    """Who speaks with which voice in one episode.
+def init_show(
+    root: Path,
+    *,
+    title: str | None = None,
+    language: str = "en",
+    author: str | None = None,
+    force: bool = False,
+) -> NewShow:
+    """Create a show folder at ``root``, ready for ``import`` and ``build``: ``scripts/``,
+    ``voices/`` cast for ``language`` on every engine that speaks it, ``feeds/show.toml``
+    (a fresh ``podcast_guid``), the generated sting and bed, and a ``.gitignore``.
+
+    Raises:
+        InputError: ``root`` is a file, or a folder holding files (without ``force``), or
+            ``language`` has no message catalogue (the error names those there are).
+        BuildError: a file cannot be written.
+    """
+    from pangocast.show.init import init_show as run
+
+    return run(root, title=title, language=language, author=author, force=force)
+
+
+def cast(project: Project, episode: str, engine: str | None = None) -> CastSheet:
+    """Who speaks with which voice in one episode (without ``engine``: the show's engine).
 
     Raises:
         InputError: no such episode, or a script or ``voices/casting.toml`` is malformed.
     """
+    from pangocast.core.project import show_if_any
     from pangocast.voice.casting import cast_sheet
+    from pangocast.voice.engines import choose_engine
 
-    return cast_sheet(project, episode, engine)
+    return cast_sheet(project, episode, choose_engine(engine, show_if_any(project)))
 
 
 def list_voices(
-    engine: str = DEFAULT_ENGINE, language: str | None = None, project: Project | None = None
+    engine: str | None = None, language: str | None = None, project: Project | None = None
 ) -> list[VoiceInfo]:
-    """The voices ``engine`` offers in ``language`` (a BCP 47 tag); without one, in the
-    language of ``project``'s ``feeds/show.toml``; all of them when neither is known.
+    """The voices ``engine`` (default: the show's engine) offers in ``language`` (a BCP 47
+    tag); without one, in the language of ``project``'s ``feeds/show.toml``; all of them
+    when neither is known.
 
     Raises:
         EngineUnavailableError: unknown engine, or its voice list cannot be had (offline).
         ConfigError: the show's ``feeds/show.toml`` is malformed.
     """
-    from pangocast.core.project import SHOW_FILE, load_show
-    from pangocast.voice.engines import get_engine
+    from pangocast.core.project import show_if_any
+    from pangocast.voice.engines import choose_engine, get_engine
 
-    eng = get_engine(engine)
-    if language is None and project is not None and (project.feeds / SHOW_FILE).is_file():
-        language = load_show(project).language
+    show = show_if_any(project) if project is not None else None
+    eng = get_engine(choose_engine(engine, show))
+    if language is None and show is not None:
+        language = show.language
     return eng.voices_for(language) if language else eng.list_voices()
 
 
-def preview(
-    project: Project, episode: str, *, turns: int = 3, engine: str = DEFAULT_ENGINE
-) -> Path:
+def preview(project: Project, episode: str, *, turns: int = 3, engine: str | None = None) -> Path:
     """A short clip of the episode's first ``turns`` turns, mastered like the episode.
 
     Raises:

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import typer
 
 import pangocast
-from pangocast import DEFAULT_ENGINE, PangocastError, Project
+from pangocast import PangocastError, Project
 
 app = typer.Typer(
     name="pangocast",
@@ -50,9 +50,12 @@ def _on_sigint(signum: int, frame: object) -> None:
 state = State()
 
 EngineOpt = Annotated[
-    str,
+    str | None,
     typer.Option(
-        "--engine", "-e", help="Speech engine: neural (offline, default), espeak (draft), edge."
+        "--engine",
+        "-e",
+        help="Speech engine: neural (offline), espeak (draft), edge; default: the show's"
+        " `engine` in feeds/show.toml, else neural.",
     ),
 ]
 
@@ -83,7 +86,7 @@ def build_cmd(
         list[str] | None,
         typer.Argument(help="Episodes to build (slug or script name); default all."),
     ] = None,
-    engine: EngineOpt = DEFAULT_ENGINE,
+    engine: EngineOpt = None,
     jobs: Annotated[
         int | None, typer.Option("--jobs", "-j", min=1, help="Parallel workers (default: cores).")
     ] = None,
@@ -115,6 +118,29 @@ def build_cmd(
             typer.echo(f"error: {f.slug}: {f.error.one_line()}", err=True)
     if report.failed:
         raise typer.Exit(1)
+
+
+@app.command("init")
+def init_cmd(
+    folder: Annotated[Path, typer.Argument(help="The new show folder (new, or empty).")],
+    title: Annotated[
+        str | None, typer.Option("--title", help="The show's title (default: the folder name).")
+    ] = None,
+    language: Annotated[
+        str,
+        typer.Option("--language", "-l", help="The show's language, a BCP 47 tag (en, zh-cn)."),
+    ] = "en",
+    author: Annotated[str | None, typer.Option("--author", help="The show's author.")] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Write into a folder that is not empty.")
+    ] = False,
+) -> None:
+    """Create a show folder ready for import and build (voices for its language)."""
+    show = pangocast.init_show(folder, title=title, language=language, author=author, force=force)
+    typer.echo(
+        f"created {show.root} ({show.language}, engine {show.engine}; cast for"
+        f" {', '.join(show.engines)}): edit feeds/show.toml, then add scripts/ and build"
+    )
 
 
 @app.command("import")
@@ -155,7 +181,7 @@ def parse_cmd(
 
 @app.command("voices")
 def voices_cmd(
-    engine: EngineOpt = DEFAULT_ENGINE,
+    engine: EngineOpt = None,
     language: Annotated[
         str | None,
         typer.Option(
@@ -173,14 +199,14 @@ def voices_cmd(
 @app.command("cast")
 def cast_cmd(
     episode: Annotated[str, typer.Argument(help="Episode slug or script name.")],
-    engine: EngineOpt = DEFAULT_ENGINE,
+    engine: EngineOpt = None,
 ) -> None:
     """Show who speaks with which voice in an episode."""
     from rich.console import Console
     from rich.table import Table
 
     sheet = pangocast.cast(state.project, episode, engine)
-    table = Table(title=f"{sheet.title} — {engine}")
+    table = Table(title=f"{sheet.title} — {sheet.engine}")
     for col in ("speaker", "role", "turns", "voice", "why"):
         table.add_column(col)
     for c in sheet.entries:
@@ -194,7 +220,7 @@ def cast_cmd(
 def preview_cmd(
     episode: Annotated[str, typer.Argument(help="Episode slug or script name.")],
     turns: Annotated[int, typer.Option("--turns", "-n", min=1, help="How many turns.")] = 3,
-    engine: EngineOpt = DEFAULT_ENGINE,
+    engine: EngineOpt = None,
 ) -> None:
     """Render a short clip of an episode's first turns for quick listening."""
     state.interrupted = RESUME

@@ -14,10 +14,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pangocast.core.errors import ConfigError
 from pangocast.core.files import read_text
+from pangocast.core.messages import is_language_tag
 
 INTRO_FIELDS = ("show", "guests", "title")
 """The placeholders an ``intro`` template may use: show title, guests, episode title."""
 SHOW_FILE = "show.toml"
+DEFAULT_LANGUAGE = "zh-cn"
+"""The language of a show whose ``feeds/show.toml`` names none (the bundled show's)."""
 T = TypeVar("T")
 PODCAST_GUID_NAMESPACE = uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6")
 
@@ -110,6 +113,9 @@ class ShowConfig:
     """The IANA time zone episodes are published in (``pubDate``), e.g. ``Asia/Shanghai``."""
     publish_time: dt.time = dt.time(8, 0)
     """The local time of day an episode goes out on its date."""
+    engine: str | None = None
+    """The speech engine the show is built with unless a command names one (None: the
+    default, ``neural``)."""
 
     def published_at(self, date: dt.date) -> dt.datetime:
         """The timezone-aware moment an episode dated ``date`` is published."""
@@ -230,6 +236,14 @@ def load_show(project: Project) -> ShowConfig:
         "publish_time '{}' is not a time of day",
         'write it as "HH:MM", e.g. publish_time = "08:00"',
     )
+    language = opt("language") or DEFAULT_LANGUAGE
+    if not is_language_tag(language):
+        raise ConfigError(
+            f"language '{language}' is not a language tag",
+            path=path,
+            line=line_of("language"),
+            hint='write a BCP 47 tag such as "zh-cn", "en" or "en-GB"',
+        )
     show_type = data.get("type", "episodic")
     if show_type not in ("episodic", "serial"):
         raise ConfigError("type must be episodic or serial", path=path)
@@ -237,7 +251,7 @@ def load_show(project: Project) -> ShowConfig:
         title=req("title"),
         description=req("description"),
         base_url=base_url,
-        language=opt("language") or "zh-cn",
+        language=language,
         author=req("author"),
         owner_name=str(owner["name"]),
         owner_email=str(owner["email"]),
@@ -255,7 +269,17 @@ def load_show(project: Project) -> ShowConfig:
         music=flag("music", True),
         timezone=timezone,
         publish_time=at,
+        engine=opt("engine"),
     )
+
+
+def show_if_any(project: Project) -> ShowConfig | None:
+    """The show's metadata, or None when the folder has no ``feeds/show.toml``.
+
+    Raises:
+        ConfigError: the file is there but malformed.
+    """
+    return load_show(project) if (project.feeds / SHOW_FILE).is_file() else None
 
 
 def _check_template(template: str, fields: Sequence[str], path: Path, line: int | None) -> None:

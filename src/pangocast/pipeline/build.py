@@ -22,6 +22,7 @@ import contextlib
 
 from pangocast.audio.pacing import load_pacing
 from pangocast.core.errors import BuildError, EngineError, Notice, PangocastError
+from pangocast.core.messages import language_notice
 from pangocast.core.project import Project, load_show
 from pangocast.pipeline.episode import EpisodeDelivery, engine_rate
 from pangocast.pipeline.events import BuildEvents, BuildOptions, BuildReport, EpisodeReport
@@ -32,9 +33,9 @@ from pangocast.publish.manifest import BuiltEpisode, read_manifest
 from pangocast.publish.output import build_lock, sweep_temporary
 from pangocast.script.catalogue import in_show_order, load_episodes, numbered, select
 from pangocast.voice.casting import load_casting, with_fallback
-from pangocast.voice.engines import engine_class, get_engine
+from pangocast.voice.engines import choose_engine, engine_class, get_engine
 from pangocast.voice.lexicon import load_lexicon
-from pangocast.voice.plan import DEFAULT_INTRO, Planner, all_jobs
+from pangocast.voice.plan import Planner, all_jobs
 from pangocast.voice.segments import SegmentCache
 from pangocast.voice.synth import SegmentJob, SegmentResult, default_workers, synthesize_missing
 
@@ -67,28 +68,26 @@ def _build(
 ) -> BuildReport:
     sweep_temporary(project.output)  # left by a killed build; we hold the lock
 
-    engine_class(options.engine)  # an unknown engine name is the first thing to report
+    if options.engine:
+        engine_class(options.engine)  # an unknown engine name is the first thing to report
     show = load_show(project)
+    engine_name = choose_engine(options.engine, show)
+    engine_class(engine_name)
+    notice = language_notice(show.language)
+    if notice is not None:
+        ev.warning(notice)
     if options.base_url:
         show = show.with_base_url(options.base_url)
-    rules = load_casting(project.voices).for_engine(options.engine)
+    rules = load_casting(project.voices).for_engine(engine_name)
     lexicon = load_lexicon(project.voices)
     pacing = load_pacing(project)
     all_episodes = load_episodes(project)
     chosen = select(all_episodes, options.episodes)
     numbers = numbered(all_episodes)
 
-    engine = get_engine(options.engine)
-    planner = Planner(engine, rules, lexicon)
-    plans = [
-        planner.plan(
-            ep,
-            show_title=show.title,
-            intro_template=show.intro or DEFAULT_INTRO,
-            outro_text=show.outro,
-        )
-        for ep in chosen
-    ]
+    engine = get_engine(engine_name)
+    planner = Planner(engine, rules, lexicon, language=show.language)
+    plans = [planner.plan_in_show(ep, show) for ep in chosen]
     cache = SegmentCache(project.segments)
     jobs = all_jobs(plans)
     unique_keys = {j.key for j in jobs}
@@ -124,7 +123,7 @@ def _build(
         show,
         cache,
         pacing,
-        options.engine,
+        engine_name,
         cover,
         ev,
         prep,
@@ -168,7 +167,7 @@ def _build(
     order = sorted(range(len(plans)), key=lambda i: -sum(len(j.text) for j in plans[i].jobs()))
     ordered = [j for i in order for j in plans[i].jobs()] if overlap else jobs
     synth = synthesize_missing(
-        options.engine,
+        engine_name,
         [j for j in ordered if j.key in missing],  # the cache was just checked for the rest
         cache,
         workers=options.jobs,
@@ -189,20 +188,17 @@ def _build(
                 path=project.voices / "casting.toml",
             )
         )
-        planner = Planner(engine, with_fallback(rules, failed_voices), lexicon)
+        planner = Planner(
+            engine, with_fallback(rules, failed_voices), lexicon, language=show.language
+        )
         for i, plan in enumerate(plans):
             if any(j.key in synth.failed for j in plan.jobs()):
-                plans[i] = planner.plan(
-                    plan.episode,
-                    show_title=show.title,
-                    intro_template=show.intro or DEFAULT_INTRO,
-                    outro_text=show.outro,
-                )
+                plans[i] = planner.plan_in_show(plan.episode, show)
                 waiting.track(i, {j.key for j in plans[i].jobs() if not cache.has(j.key)})
         retry_jobs = all_jobs(plans)
         missing |= {j.key for j in retry_jobs if not cache.has(j.key)}
         again = synthesize_missing(
-            options.engine, retry_jobs, cache, workers=options.jobs, on_done=on_done
+            engine_name, retry_jobs, cache, workers=options.jobs, on_done=on_done
         )
         synth.done.extend(again.done)
         synth.failed = again.failed

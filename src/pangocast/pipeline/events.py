@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Literal
 
 from pangocast.core.errors import Notice, PangocastError
-from pangocast.voice.engines import DEFAULT_ENGINE
 
 Status = Literal["built", "unchanged", "failed"]
 
@@ -17,7 +16,8 @@ Status = Literal["built", "unchanged", "failed"]
 class BuildOptions:
     """What to build and how."""
 
-    engine: str = DEFAULT_ENGINE
+    engine: str | None = None
+    """The speech engine; None: the show's ``engine`` (``feeds/show.toml``), else neural."""
     episodes: Sequence[str] = ()
     """Slugs or script file names to (re)build; empty = all."""
     jobs: int | None = None

@@ -177,5 +177,5 @@ def with_notes(show: ShowConfig, episode: BuiltEpisode) -> BuiltEpisode:
         return episode
     from pangocast.publish.shownotes import render_notes  # jinja2: only when rendering
 
-    html, text = render_notes(episode, link=link)
+    html, text = render_notes(episode, link=link, language=show.language)
     return replace(episode, notes_html=html, notes_text=text, notes_link=link)

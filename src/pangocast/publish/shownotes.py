@@ -1,7 +1,8 @@
 """Show notes per episode (summary, guests, host, chapters with times, highlights).
 
 Rendered with jinja2 from ``templates/shownotes.html.j2`` (autoescaped: script text is
-never markup) and ``templates/shownotes.txt.j2`` (plain text).
+never markup) and ``templates/shownotes.txt.j2`` (plain text), in the show's language (its
+headings and labels come from :mod:`pangocast.core.messages`).
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from functools import cache
 
 import jinja2
 
+from pangocast.core.messages import messages_for
+from pangocast.core.project import DEFAULT_LANGUAGE
 from pangocast.core.timefmt import clock, iso_duration
 from pangocast.publish.manifest import BuiltEpisode
 
@@ -36,7 +39,9 @@ def _environment(autoescape: bool) -> jinja2.Environment:
     )
 
 
-def show_notes(episode: BuiltEpisode, link: str | None = None) -> ShowNotes:
+def show_notes(
+    episode: BuiltEpisode, link: str | None = None, *, language: str = DEFAULT_LANGUAGE
+) -> ShowNotes:
     """Render an episode's show notes as an HTML fragment and as plain text: its title
     (plain-text notes start with it), summary (blank lines separate paragraphs), host,
     guests, chapters with their start times and highlights (pull quotes worth listing).
@@ -44,6 +49,7 @@ def show_notes(episode: BuiltEpisode, link: str | None = None) -> ShowNotes:
     Args:
         episode: the built episode.
         link: the episode page, if any.
+        language: the show's language (BCP 47), for headings and labels.
 
     Raises:
         jinja2.TemplateError: a template is missing or broken (a packaging bug).
@@ -64,17 +70,20 @@ def show_notes(episode: BuiltEpisode, link: str | None = None) -> ShowNotes:
         ],
         "highlights": [h for h in episode.highlights if h.strip()],
         "link": link,
+        "t": messages_for(language),
     }
     html = _environment(True).get_template(HTML_TEMPLATE).render(context)
     text = _environment(False).get_template(TEXT_TEMPLATE).render(context)
     return ShowNotes(html.strip() + "\n", text.strip() + "\n")
 
 
-def render_notes(episode: BuiltEpisode, link: str | None = None) -> tuple[str, str]:
+def render_notes(
+    episode: BuiltEpisode, link: str | None = None, *, language: str = DEFAULT_LANGUAGE
+) -> tuple[str, str]:
     """``(html, text)`` show notes of a built episode (see :func:`show_notes`).
 
     Raises:
         jinja2.TemplateError: a template is missing or broken (a packaging bug).
     """
-    notes = show_notes(episode, link)
+    notes = show_notes(episode, link, language=language)
     return notes.html, notes.text

@@ -5,7 +5,9 @@ templates shipped in ``pangocast/templates``; a file of the same name in the sho
 ``templates/`` folder (``template_dir``) replaces the shipped one. The player is a small
 vanilla script and style sheet written to ``output/assets/``; pages carry no inline script,
 so they also work under a strict Content-Security-Policy, and play (without the read-along)
-with JavaScript off.
+with JavaScript off. Every fixed text comes from the show language's message catalogue
+(:mod:`pangocast.core.messages`), which templates call as ``t("key")``, ``t.names(list)``
+and ``t.date(date)``.
 
 Links between pages are relative so that a copy of ``output/`` works wherever it is served;
 what leaves the site (canonical links, the iframe snippet, oEmbed, Open Graph) is absolute,
@@ -28,6 +30,7 @@ from markupsafe import Markup
 
 from pangocast.core.errors import BuildError, InputError
 from pangocast.core.files import write_atomic
+from pangocast.core.messages import messages_for
 from pangocast.core.project import ShowConfig
 from pangocast.core.standards import TRANSCRIPT_TYPES
 from pangocast.core.timefmt import clock, iso_duration
@@ -82,6 +85,7 @@ def render_site(
             file cannot be written.
     """
     env = _environment(template_dir)
+    env.globals["t"] = messages_for(show.language)  # macros see globals, not the context
     episodes = newest_first(manifest.episodes)
     for ep in episodes:
         _check_slug(ep.slug)

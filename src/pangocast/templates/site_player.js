@@ -137,7 +137,9 @@
     button.addEventListener("click", function () {
       function done(ok) {
         if (status) {
-          status.textContent = ok ? "已复制" : "请按 Ctrl+C 复制";
+          // the page's language: data-copied / data-copy-failed carry the catalogue's text
+          status.textContent = status.getAttribute(ok ? "data-copied" : "data-copy-failed") ||
+            (ok ? "Copied" : "Press Ctrl+C to copy");
         }
       }
       field.focus();

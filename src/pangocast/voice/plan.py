@@ -5,6 +5,9 @@ engine receives (lexicon applied, then normalised for offline engines). The segm
 covers that text, the engine and model version, the voice and its prosody, so editing one
 sentence, recasting a voice or changing a lexicon entry marks exactly the affected
 segments stale.
+
+The show's language decides the default spoken intro, how its guests are joined in it and
+whether offline engines get the Mandarin normalisation (numbers read as hanzi).
 """
 
 from __future__ import annotations
@@ -14,7 +17,9 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from pangocast.core.messages import messages_for, primary_subtag
 from pangocast.core.models import Episode, EpisodeMeta, Turn
+from pangocast.core.project import DEFAULT_LANGUAGE, ShowConfig
 from pangocast.voice.casting import CastEntry, EngineCasting, cast_episode
 from pangocast.voice.engines.base import Engine, Voice
 from pangocast.voice.lexicon import Lexicon
@@ -23,7 +28,6 @@ from pangocast.voice.segments import segment_key
 from pangocast.voice.synth import SegmentJob
 
 MAX_SENTENCE_CHARS = 120
-DEFAULT_INTRO = "{show}。本期嘉宾：{guests}。{title}。"
 
 
 @dataclass(frozen=True)
@@ -87,18 +91,29 @@ class EpisodePlan:
 
 
 class Planner:
-    """Turns episodes into segment plans for one engine."""
+    """Turns episodes into segment plans for one engine, in the show's ``language``."""
 
-    def __init__(self, engine: Engine, rules: EngineCasting, lexicon: Lexicon) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        rules: EngineCasting,
+        lexicon: Lexicon,
+        *,
+        language: str = DEFAULT_LANGUAGE,
+    ) -> None:
         self.engine = engine
         self.rules = rules
         self.lexicon = lexicon
         self.engine_version = engine.version()
+        self.messages = messages_for(language)
+        # The normalisation reads numbers and dates in Mandarin: other languages' engines
+        # read digits themselves.
+        self.mandarin = primary_subtag(language) == "zh"
 
     def speech_text(self, text: str, voice: Voice) -> str:
         """What the engine receives for ``text``: lexicon, then (offline) normalisation."""
         said = self.lexicon.apply(text, self.engine.name, voice.id)
-        if self.engine.offline:
+        if self.engine.offline and self.mandarin:
             said = normalize_for_speech(said)
         return said.strip()
 
@@ -124,10 +139,20 @@ class Planner:
         episode: Episode,
         *,
         show_title: str,
-        intro_template: str | None = DEFAULT_INTRO,
+        intro_template: str | None = None,
         outro_text: str | None = None,
+        intro: bool = True,
     ) -> EpisodePlan:
-        """The plan of one episode (its metadata must be complete: a script)."""
+        """The plan of one episode (its metadata must be complete: a script).
+
+        Args:
+            episode: the episode script.
+            show_title: the show's title, for the intro.
+            intro_template: the spoken intro (``{show}``, ``{guests}``, ``{title}``); None
+                is the show language's default.
+            outro_text: the show's outro, replacing the script's column footer.
+            intro: False for no spoken intro at all (a preview).
+        """
         assert episode.meta is not None, "plan() needs an episode script with metadata"
         meta = episode.meta
         if outro_text:
@@ -136,18 +161,25 @@ class Planner:
         cast = cast_episode(episode, self.rules)
         narrator_voice = cast[meta.narrator].voice if meta.narrator in cast else self.rules.narrator
         turns = tuple(self.plan_turn(t, cast[t.speaker].voice) for t in episode.turns if t.spoken)
-        intro = None
-        if intro_template:
-            text = intro_template.format(
-                show=show_title, guests="、".join(meta.guests) or meta.host, title=meta.title
-            )
-            intro = self.plan_turn(Turn("speech", "narrator", meta.narrator, text), narrator_voice)
+        opening = None
+        if intro:
+            template = intro_template or self.messages("intro")
+            guests = self.messages.names(meta.guests) or meta.host
+            text = template.format(show=show_title, guests=guests, title=meta.title)
+            turn = Turn("speech", "narrator", meta.narrator, text)
+            opening = self.plan_turn(turn, narrator_voice)
         outro = None
         if outro_text:
             outro = self.plan_turn(
                 Turn("speech", "narrator", meta.narrator, outro_text), narrator_voice
             )
-        return EpisodePlan(episode, meta, cast, intro, turns, outro)
+        return EpisodePlan(episode, meta, cast, opening, turns, outro)
+
+    def plan_in_show(self, episode: Episode, show: ShowConfig) -> EpisodePlan:
+        """The plan of ``episode`` as the show publishes it: its title, intro and outro."""
+        return self.plan(
+            episode, show_title=show.title, intro_template=show.intro, outro_text=show.outro
+        )
 
 
 def all_jobs(plans: Sequence[EpisodePlan]) -> list[SegmentJob]:

@@ -17,7 +17,7 @@ from pangocast.script.catalogue import load_episodes
 from pangocast.voice.casting import load_casting
 from pangocast.voice.engines import engine_class, get_engine
 from pangocast.voice.lexicon import load_lexicon
-from pangocast.voice.plan import DEFAULT_INTRO, Planner
+from pangocast.voice.plan import Planner
 from pangocast.voice.segments import CacheStats, SegmentCache
 
 
@@ -40,16 +40,11 @@ def referenced_keys(project: Project, engine: str) -> set[str]:
     """
     show = load_show(project)
     rules = load_casting(project.voices).for_engine(engine)
-    planner = Planner(get_engine(engine), rules, load_lexicon(project.voices))
+    lexicon = load_lexicon(project.voices)
+    planner = Planner(get_engine(engine), rules, lexicon, language=show.language)
     keys: set[str] = set()
     for ep in load_episodes(project):
-        plan = planner.plan(
-            ep,
-            show_title=show.title,
-            intro_template=show.intro or DEFAULT_INTRO,
-            outro_text=show.outro,
-        )
-        keys.update(j.key for j in plan.jobs())
+        keys.update(j.key for j in planner.plan_in_show(ep, show).jobs())
     return keys
 
 

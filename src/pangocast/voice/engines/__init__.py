@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 
 from pangocast.core.errors import EngineUnavailableError
+from pangocast.core.project import ShowConfig
 from pangocast.voice import DEFAULT_ENGINE
 from pangocast.voice.engines.base import Engine, Voice, VoiceInfo
 
@@ -20,6 +21,7 @@ __all__ = [
     "Engine",
     "Voice",
     "VoiceInfo",
+    "choose_engine",
     "engine_class",
     "get_engine",
     "register_engine",
@@ -71,6 +73,12 @@ def register_engine(name: str, engine: type[Engine] | tuple[str, str]) -> None:
 def unregister_engine(name: str) -> None:
     """Remove the engine registered under ``name`` (nothing happens if there is none)."""
     ENGINES.pop(name, None)
+
+
+def choose_engine(named: str | None, show: ShowConfig | None) -> str:
+    """The engine a command uses: the one it ``named``, else the show's ``engine`` (from
+    ``feeds/show.toml``), else :data:`DEFAULT_ENGINE`."""
+    return named or (show.engine if show is not None else None) or DEFAULT_ENGINE
 
 
 def get_engine(name: str) -> Engine:

@@ -1,0 +1,1 @@
+"""Starting a show: a new show folder with everything ``import`` and ``build`` need."""
