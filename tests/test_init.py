@@ -199,3 +199,43 @@ def test_a_language_that_is_no_tag_is_one_error_naming_its_line(tmp_path: Path) 
     with pytest.raises(ConfigError, match="not a language tag") as info:
         load_show(Project(tmp_path / "s"))
     assert info.value.line is not None and "en-GB" in (info.value.hint or "")
+
+
+SHORT_INTERVIEW = """A Small Library
+
+Interview by Ana Ruiz
+
+Ana Ruiz talked to Ben Okoro, who maintains a small date library, about saying no.
+
+Ana Ruiz: Why do you say no so often?
+
+Ben Okoro: Because every feature is a promise. (laughs)
+
+Ruiz: And what do you say yes to?
+
+Okoro: Fixes with a test.
+"""
+
+
+def test_init_import_build_an_english_interview_with_the_cli(tmp_path: Path) -> None:
+    """The issue's acceptance path: init --language en, import an English article, build."""
+    root = tmp_path / "show"
+    made = _cli("init", str(root), "--language", "en", "--title", "Small Talk")
+    assert made.returncode == 0, made.stderr
+    article = tmp_path / "small-library.txt"
+    article.write_text(SHORT_INTERVIEW, encoding="utf-8")
+    imported = _cli("--project", str(root), "import", str(article))
+    assert imported.returncode == 0, imported.stderr
+    built = _cli("--project", str(root), "--quiet", "build", "--jobs", "1")
+    assert built.returncode == 0, built.stderr
+    out = root / "output"
+    (vtt,) = out.rglob("*.vtt")
+    text = vtt.read_text(encoding="utf-8")
+    assert "<v Ana Ruiz>" in text and "<v Ben Okoro>" in text
+    assert "laughs" not in text  # a stage direction is never spoken nor transcribed
+    for page in [out / "index.html", *out.glob("episodes/*/index.html")]:
+        html = page.read_text(encoding="utf-8")
+        assert '<html lang="en"' in html, page
+        assert not CJK.search(html), (page, CJK.findall(html)[:10])
+    feed = (out / "feed.xml").read_text(encoding="utf-8")
+    assert "<language>en</language>" in feed and "<title>A Small Library</title>" in feed
