@@ -29,6 +29,8 @@ from pangocast.core.files import read_text
 from pangocast.core.models import DEFAULT_NARRATOR, Episode, Role, Turn
 from pangocast.ingest.markdown import MARKDOWN_SUFFIXES, markdown_paragraphs
 from pangocast.ingest.people import (
+    DEFAULT_GUEST,
+    DEFAULT_HOST,
     NARRATOR_WORDS,
     People,
     analyse_people,
@@ -337,6 +339,24 @@ class _ChunkReader:
         self.used: dict[str, Role] = {}
         self.current: str | None = None
         self.carried: set[int] = set()
+        self.asker: str | None = None
+        self.answerer: str | None = None
+        if self._bold_questions():
+            latin = self.narrator == LATIN_NARRATOR
+            self.host = self.asker = self.host or ("Host" if latin else DEFAULT_HOST)
+            self.answerer = people.guests[0] if people.guests else ("Guest" if latin else DEFAULT_GUEST)
+
+    def _bold_questions(self) -> bool:
+        """The article asks its questions in bold, with no speaker labels (a common web
+        layout): each bold question is the host's, the plain paragraphs after it the guest's."""
+        if self.people.speakers:
+            return False
+        asked = [
+            p
+            for p in self.paras
+            if p.strong and p.form == "text" and p.text.rstrip().endswith(("?", "\uff1f"))
+        ]
+        return len(asked) >= 2
 
     # -- helpers ----------------------------------------------------------------------
 
@@ -486,6 +506,10 @@ class _ChunkReader:
             self._narrate(i, p)
             return
         labelled = self._label(text)
+        if self.asker and labelled is None and p.strong and text.rstrip().endswith("?"):
+            self._say(self.asker, text, p.line)
+            self.current = self.answerer
+            return
         if labelled is None and self._heading(i, p):
             self.current = None
             self._say(None, strip_heading_marks(text), p.line, "chapter")

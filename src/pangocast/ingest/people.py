@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from pangocast.core.models import Role
-from pangocast.ingest.text import Para, sentences
+from pangocast.ingest.text import Para, is_cjk, sentences, squash
 
 # --- labels -----------------------------------------------------------------------------
 
@@ -675,7 +675,25 @@ def introduced_names(paras: Sequence[Para]) -> list[str]:
             name = strip_honorific(name.strip())
             if plausible_name(name) and name_like(name):
                 found[name] = text_all.count(name)
+        for m in _INTRODUCE_PHRASE_RE.finditer(p.text):
+            name = _phrase_name(m.group("np"))
+            if name and name not in found:
+                found[name] = text_all.count(name)
     return [n for n, _ in found.most_common()]
+
+
+_INTRODUCE_PHRASE_RE = re.compile(r"(?:采访|专访|拜访|对话|邀请|请到|见到)了?(?:到)?(?P<np>[^,。;!?:、\n]{2,40})")
+
+
+def _phrase_name(phrase: str) -> str | None:
+    """The name that ends a described person ("开源数据库 Orbit 的发布经理高远" -> 高远)."""
+    np = squash(re.sub(r"(?:先生|女士|老师|博士)$", "", phrase))
+    for n in (3, 2):
+        run = np[-n:]
+        if len(run) == n and all(is_cjk(c) for c in run) and run[0] in SURNAMES:
+            if plausible_name(run):
+                return run
+    return None
 
 
 def _is_speaker_label(name: str, count: int, people: People, intro_roles: dict[str, Role]) -> bool:
