@@ -344,7 +344,9 @@ class _ChunkReader:
         if self._bold_questions():
             latin = self.narrator == LATIN_NARRATOR
             self.host = self.asker = self.host or ("Host" if latin else DEFAULT_HOST)
-            self.answerer = people.guests[0] if people.guests else ("Guest" if latin else DEFAULT_GUEST)
+            self.answerer = (
+                people.guests[0] if people.guests else ("Guest" if latin else DEFAULT_GUEST)
+            )
 
     def _bold_questions(self) -> bool:
         """The article asks its questions in bold, with no speaker labels (a common web

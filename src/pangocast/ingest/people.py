@@ -682,7 +682,9 @@ def introduced_names(paras: Sequence[Para]) -> list[str]:
     return [n for n, _ in found.most_common()]
 
 
-_INTRODUCE_PHRASE_RE = re.compile(r"(?:采访|专访|拜访|对话|邀请|请到|见到)了?(?:到)?(?P<np>[^,。;!?:、\n]{2,40})")
+_INTRODUCE_PHRASE_RE = re.compile(
+    r"(?:采访|专访|拜访|对话|邀请|请到|见到)了?(?:到)?(?P<np>[^,。;!?:、\n]{2,40})"
+)
 
 
 def _phrase_name(phrase: str) -> str | None:
@@ -690,9 +692,13 @@ def _phrase_name(phrase: str) -> str | None:
     np = squash(re.sub(r"(?:先生|女士|老师|博士)$", "", phrase))
     for n in (3, 2):
         run = np[-n:]
-        if len(run) == n and all(is_cjk(c) for c in run) and run[0] in SURNAMES:
-            if plausible_name(run):
-                return run
+        if (
+            len(run) == n
+            and all(is_cjk(c) for c in run)
+            and run[0] in SURNAMES
+            and plausible_name(run)
+        ):
+            return run
     return None
 
 
