@@ -15,6 +15,8 @@ and review the diff.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import os
 import re
 from pathlib import Path
@@ -95,3 +97,42 @@ def test_import_writes_a_script_that_loads_back(path: Path, tmp_path: Path) -> N
     if "{" in json.dumps(_observed(path)["turns"], ensure_ascii=False):
         assert re.search(r"\{[^}]+\}", script)
     assert not any("{" in t.text for t in episode.turns if t.kind == "speech")
+
+
+def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "pangocast_cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=cwd,
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "says"),
+    [
+        (
+            "home.html",
+            "<html><head><title>Home</title></head><body><nav><a href='/a'>News</a>"
+            "<a href='/b'>About</a></nav><footer>© 2025</footer></body></html>",
+            "no article body found in the web page",
+        ),
+        ("empty.md", "# \n\n![only an image](a.png)\n\n---\n", "the article has nothing to say"),
+    ],
+)
+def test_bad_article_is_one_error_line_and_keeps_the_scripts(
+    tmp_path: Path, name: str, content: str, says: str
+) -> None:
+    scripts = tmp_path / "scripts"
+    scripts.mkdir()
+    kept = scripts / "01-old.txt"
+    kept.write_text("an earlier script\n", encoding="utf-8")
+    (tmp_path / name).write_text(content, encoding="utf-8")
+    run = _cli("import", name, cwd=tmp_path)
+    assert run.returncode != 0
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), run.stderr
+    assert says in lines[0] and name in lines[0] and "Traceback" not in run.stderr
+    assert kept.read_text(encoding="utf-8") == "an earlier script\n"
+    assert sorted(p.name for p in scripts.iterdir()) == ["01-old.txt"]

@@ -22,6 +22,9 @@ __all__ = ["HTML_SUFFIXES", "page_paragraphs"]
 HTML_SUFFIXES = frozenset({".html", ".htm", ".xhtml"})
 _TAG_RE = re.compile(r"<[^>]+>")
 _PROBES = (40, 16)
+MIN_BODY_LETTERS = 60
+"""Fewer letters than this in the extracted body: the page has no article (trafilatura
+falls back to the page's menus and footer)."""
 
 
 def page_paragraphs(html: str, source: str = "<page>") -> list[Para]:
@@ -43,7 +46,8 @@ def page_paragraphs(html: str, source: str = "<page>") -> list[Para]:
         deduplicate=False,
     )
     paras = markdown_paragraphs(body or "")
-    if not any(letters(p.text) for p in paras if p.form not in ("image", "code")):
+    said = sum(len(letters(p.text)) for p in paras if p.form in ("text", "quote", "item"))
+    if said < MIN_BODY_LETTERS:
         raise InputError(
             "no article body found in the web page",
             path=source,
