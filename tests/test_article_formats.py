@@ -15,10 +15,10 @@ and review the diff.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
