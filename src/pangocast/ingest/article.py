@@ -84,6 +84,10 @@ LATIN_ARTICLE = 0.6
 """Share of Latin letters above which an article is read as written in a Latin script."""
 LATIN_NARRATOR = "Narrator"
 _ABOUT_RE = re.compile(r"^(?:'s|’s)? (?:is|was|has|had|writes|lives|works|leads|joined)\b")
+_EDITOR_NOTE_RE = re.compile(
+    r"^(?:editor[’']s note|editors[’'] note|update|correction|clarification|note)\b\s*[:.—-]",
+    re.I,
+)
 _LOST_COLON_STOP = set(
     "说表认讲指谈介解补强透告回坦直笑感提举总反答问的,,、。::((先等和与也还则又就在对是及"
 )
@@ -490,7 +494,7 @@ class _ChunkReader:
         ):
             self._say(None, text, p.line, "skip")
             return
-        if is_key_points_heading(text):
+        if is_key_points_heading(text) or _EDITOR_NOTE_RE.match(text):
             self.current = None
             self._say(None, text, p.line)
             return

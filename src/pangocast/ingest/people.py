@@ -279,9 +279,13 @@ def plausible_name(name: str) -> bool:
     return name[0].isalpha()
 
 
+_QA_DOT_RE = re.compile(r"^\s*(?:\*\*)?(?P<name>Q|A)\.(?:\*\*)?\s+(?=\S)")
+
+
 def label_of(text: str) -> tuple[str, str] | None:
-    """(label, rest of the text) when ``text`` starts with ``Name:``; None otherwise."""
-    m = LABEL_RE.match(text)
+    """(label, rest of the text) when ``text`` starts with ``Name:`` (or ``Q.``/``A.``, the
+    newspaper spelling); None otherwise."""
+    m = LABEL_RE.match(text) or _QA_DOT_RE.match(text)
     if not m:
         return None
     rest = text[m.end() :].strip()

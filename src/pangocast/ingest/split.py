@@ -204,6 +204,8 @@ def _leading_title(paras: Sequence[Para]) -> bool:
     first = paras[0].text
     if not is_heading_form(first) or closing_heading(first) or _is_turn(first, paras):
         return False
+    if is_credit_line(first) or is_date_line(first):
+        return False
     # a byline or date line may stand between the title and the prose
     rest = [p for p in paras[1:4] if not is_credit_line(p.text) and not is_date_line(p.text)]
     return bool(rest) and not is_heading_form(rest[0].text)
