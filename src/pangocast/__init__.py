@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from pangocast.ingest.article import ParsedSource
     from pangocast.ingest.importer import ImportReport
     from pangocast.pipeline.events import BuildEvents, BuildOptions, BuildReport
+    from pangocast.publish.bucket import BucketPublishReport
     from pangocast.show.init import NewShow
     from pangocast.voice.casting import CastSheet
     from pangocast.voice.engines.base import VoiceInfo
@@ -65,6 +66,7 @@ __all__ = [
     "parse_source",
     "preview",
     "prune_cache",
+    "publish",
     "serve",
 ]
 __version__ = "0.1.0"
@@ -197,6 +199,31 @@ def serve(
     from pangocast.publish.serve import preview_output
 
     preview_output(project, host, port, ready=ready)
+
+
+def publish(
+    project: Project,
+    target: str,
+    *,
+    grace_hours: float = 24.0,
+    progress: Callable[[str], None] | None = None,
+) -> BucketPublishReport:
+    """Upload the built show (``output/``) to ``target``, an ``s3://BUCKET/PREFIX`` URL
+    (endpoint and credentials from the ``AWS_*`` variables): content-addressed objects
+    first with a long immutable cache lifetime, the feed last; only changed objects;
+    objects no longer needed are deleted after ``grace_hours``.
+
+    Raises:
+        ConfigError: a bad target URL.
+        BuildError: nothing built, the bucket unreachable, or another publish running.
+    """
+    import datetime as dt
+
+    from pangocast.publish.bucket import publish_to_bucket
+
+    return publish_to_bucket(
+        project.output, target, grace=dt.timedelta(hours=grace_hours), progress=progress
+    )
 
 
 def cache_stats(project: Project) -> CacheStats:

@@ -265,6 +265,23 @@ def serve_cmd(
         typer.echo("stopped")  # Ctrl-C is how a preview ends
 
 
+@app.command("publish")
+def publish_cmd(
+    target: Annotated[str, typer.Argument(help="Where to publish: s3://BUCKET/PREFIX.")],
+    grace: Annotated[
+        float,
+        typer.Option("--grace", min=0, help="Hours before unreferenced objects are deleted."),
+    ] = 24.0,
+) -> None:
+    """Upload output/ to a bucket: the feed last, only what changed (endpoint/keys: AWS_*)."""
+    report = pangocast.publish(state.project, target, grace_hours=grace)
+    typer.echo(
+        f"published to {report.target}: {len(report.uploaded)} uploaded, "
+        f"{len(report.unchanged)} unchanged, {len(report.deleted)} deleted, "
+        f"{len(report.waiting)} kept for the grace period"
+    )
+
+
 @cache_app.command("stats")
 def cache_stats() -> None:
     """How many segments the cache holds and their size."""
