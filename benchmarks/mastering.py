@@ -32,9 +32,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from common import master
 from tests.speechlike import speech_like
 
-from pangocast.audio.delivery import deliver
+from pangocast.audio.delivery import deliver, level_segment
 from pangocast.audio.ffmpeg import ffmpeg_exe, run_ffmpeg_filter
-from pangocast.audio.limiter import level_segment
 from pangocast.audio.loudness import measure
 from pangocast.audio.mp3 import Id3Tags, encode_mp3
 from pangocast.audio.pcm import Audio

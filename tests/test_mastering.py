@@ -21,10 +21,10 @@ import pytest
 
 from pangocast.audio import decode, loudness, truepeak
 from pangocast.audio.decode import measure_file
-from pangocast.audio.delivery import Delivered, deliver, master_stream, prepare
+from pangocast.audio.delivery import Delivered, deliver, level_segment, master_stream, prepare
 from pangocast.audio.ffmpeg import decode_file, ffmpeg_exe
 from pangocast.audio.jingles import STING_SECONDS, make_sting
-from pangocast.audio.limiter import audible_span, level_segment, limit_true_peak, trim_silence
+from pangocast.audio.limiter import audible_span, limit_true_peak, trim_silence
 from pangocast.audio.loudness import measure
 from pangocast.audio.mp3 import Id3Tags, encode_mp3, mp3_info, read_chapters, write_id3
 from pangocast.audio.pacing import Pacing, pause_between

@@ -40,6 +40,7 @@ from pangocast.audio.loudness import (
 from pangocast.audio.mp3 import Id3Tags, PcmStream, encode_mp3
 from pangocast.audio.pcm import MASTER_RATE, PCM, Audio, FloatArray, IntArray, from_db
 from pangocast.audio.truepeak import HALF_TAPS, envelope_span
+from pangocast.core.errors import AudioError
 from pangocast.core.models import Chapter
 from pangocast.core.standards import LUFS_TOLERANCE, MAX_TRUE_PEAK_DBTP, TARGET_LUFS
 
@@ -95,7 +96,12 @@ def working_rate(rate: int) -> int:
 def prepare(audio: Audio) -> _Prepared | None:
     """The episode at its :func:`working_rate`, K-weighted and measured chunk by chunk;
     None when silent."""
-    audio = resample(audio, working_rate(audio.rate))
+    return _measured(resample(audio, working_rate(audio.rate)))
+
+
+def _measured(audio: Audio) -> _Prepared | None:
+    """``audio`` (at a rate with whole gating hops) measured chunk by chunk; None when
+    silent."""
     pcm, rate = audio.samples, audio.rate
     hop = gating_hop(rate)
     assert hop is not None  # see working_rate
@@ -242,6 +248,46 @@ def master_stream(
             break
         gain_db += error
     return PcmStream(p.rate, len(p.pcm), lambda: _pieces(p, g, gains))
+
+
+LEVEL_TOLERANCE_LU = 0.2
+"""How close to its target a levelled turn must come."""
+
+
+def level_segment(audio: Audio, target_lufs: float = -20.0, *, max_gain_db: float = 30.0) -> Audio:
+    """One turn brought to ``target_lufs`` so every voice sits at the same loudness.
+
+    Levelling turns before joining them keeps a soft-spoken voice from sitting under a
+    loud one; mastering then only sets the final level. It runs the mastering's own
+    chunked path (loudness measured hop by hop, the true-peak limiter's gain kept only
+    where it acts, the result made chunk by chunk), so a 75-minute turn costs its 16-bit
+    copies, never whole-turn floating-point arrays. Silent or empty audio comes back
+    unchanged; peaks the gain would push past -1 dBTP are limited rather than clipped.
+
+    Args:
+        audio: one synthesized turn.
+        target_lufs: loudness to reach.
+        max_gain_db: cap on the gain either way, so near-silence (breaths, noise) is not
+            blown up to speech level.
+
+    Raises:
+        AudioError: the turn's rate has no whole number of samples per 100 ms gating hop.
+    """
+    if len(audio.samples) == 0:
+        return audio
+    if gating_hop(audio.rate) is None:
+        raise AudioError(f"cannot level audio at {audio.rate} Hz (no whole 100 ms hops)")
+    p = _measured(audio)
+    if p is None:
+        return audio
+    change = max(-max_gain_db, min(max_gain_db, target_lufs - p.loudness))
+    stream = master_stream(p, p.loudness + change, from_db(MAX_TRUE_PEAK_DBTP), LEVEL_TOLERANCE_LU)
+    out = np.empty(len(audio.samples), dtype=np.int16)
+    at = 0
+    for piece in stream.pieces():
+        out[at : at + len(piece)] = piece
+        at += len(piece)
+    return Audio(out, audio.rate)
 
 
 @cache

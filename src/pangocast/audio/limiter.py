@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from pangocast.audio.loudness import SILENT_LUFS, integrated_loudness
 from pangocast.audio.pcm import Audio, FloatArray, IntArray, from_db
 from pangocast.audio.truepeak import box_mean, peak_envelope, sliding_min
 from pangocast.core.standards import MAX_TRUE_PEAK_DBTP
@@ -101,35 +100,3 @@ def limit_true_peak(audio: Audio, ceiling_dbtp: float = MAX_TRUE_PEAK_DBTP) -> A
     """
     x = apply_limiter(audio.to_float(), audio.rate, from_db(ceiling_dbtp))
     return Audio.from_float(x, audio.rate)
-
-
-def level_segment(audio: Audio, target_lufs: float = -20.0, *, max_gain_db: float = 30.0) -> Audio:
-    """One turn brought to ``target_lufs`` so every voice sits at the same loudness.
-
-    Levelling turns before joining them keeps a soft-spoken voice from sitting under a
-    loud one; the episode-wide :func:`master` then only sets the final level. Silent or
-    empty audio comes back unchanged, very short clips are measured over their whole
-    length, and peaks the gain would push past -1 dBTP are limited rather than clipped.
-
-    Args:
-        audio: one synthesized turn.
-        target_lufs: loudness to reach.
-        max_gain_db: cap on the gain either way, so near-silence (breaths, noise) is not
-            blown up to speech level.
-
-    Raises:
-        AudioError: never for valid :class:`Audio` (listed for the public contract).
-    """
-    x = audio.to_float()
-    loudness = integrated_loudness(x, audio.rate)
-    if loudness <= SILENT_LUFS:
-        return audio
-    change = max(-max_gain_db, min(max_gain_db, target_lufs - loudness))
-    scaled = x * from_db(change)
-    y = apply_limiter(scaled, audio.rate, from_db(MAX_TRUE_PEAK_DBTP))
-    if y is not scaled:
-        # limiting took energy out (clicks, plosives): make it up once
-        error = target_lufs - integrated_loudness(y, audio.rate)
-        change = max(-max_gain_db, min(max_gain_db, change + error))
-        y = apply_limiter(x * from_db(change), audio.rate, from_db(MAX_TRUE_PEAK_DBTP))
-    return Audio.from_float(y, audio.rate)

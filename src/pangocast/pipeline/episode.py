@@ -23,7 +23,7 @@ from pangocast.script.catalogue import guid_of
 from pangocast.voice.plan import EpisodePlan, TurnPlan
 from pangocast.voice.segments import SegmentCache
 
-PIPELINE_VERSION = "4"  # bump when assembly, mastering or tagging change the MP3 of same input
+PIPELINE_VERSION = "5"  # bump when assembly, mastering or tagging change the MP3 of same input
 
 
 DECODE_TOLERANCE = 0.25

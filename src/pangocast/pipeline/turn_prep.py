@@ -53,7 +53,7 @@ def voice_cached_turn(
     Raises:
         BuildError: a segment is missing from the cache (see :func:`load_turn`).
     """
-    from pangocast.audio.limiter import level_segment
+    from pangocast.audio.delivery import level_segment
 
     return voice_turn(load_turn(tp, cache, rate), rate, sentence_gap, level_segment)
 
