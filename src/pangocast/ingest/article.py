@@ -41,6 +41,7 @@ from pangocast.ingest.people import (
 from pangocast.ingest.quotes import QuoteReader, enclosed, quote_balance, starts_with_quote
 from pangocast.ingest.split import Chunk, split_dump
 from pangocast.ingest.text import (
+    LATIN_ARTICLE,
     SENTENCE_END,
     UNSPOKEN_FORMS,
     Para,
@@ -80,8 +81,6 @@ PULL_QUOTE_MAX = 100
 PULL_QUOTE_MIN = 8
 HIGHLIGHT_MAX = 60
 QUOTE_CARRY_MAX = 8
-LATIN_ARTICLE = 0.6
-"""Share of Latin letters above which an article is read as written in a Latin script."""
 LATIN_NARRATOR = "Narrator"
 _ABOUT_RE = re.compile(r"^(?:'s|’s)? (?:is|was|has|had|writes|lives|works|leads|joined)\b")
 _EDITOR_NOTE_RE = re.compile(

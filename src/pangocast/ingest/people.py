@@ -13,11 +13,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from pangocast.core.models import Role
-from pangocast.ingest.text import Para, is_cjk, sentences, squash
+from pangocast.ingest.text import LATIN_ARTICLE, Para, is_cjk, latin_share, sentences, squash
 
 # --- labels -----------------------------------------------------------------------------
 
-_LATIN_WORD = r"[A-ZÀ-ÖØ-Þ][\w'’.\-]*"
+_LATIN_WORD = r"[A-ZÀ-ÖØ-Þ](?:\.|[\w'’\-]*)"
 _LATIN_PARTICLE = r"(?:van|von|der|den|de|del|della|da|di|du|la|le|bin|al|el|ter|ten)"
 LATIN_NAME = rf"{_LATIN_WORD}(?: (?:{_LATIN_PARTICLE} )*{_LATIN_WORD}){{1,3}}"
 """A Latin-script full name: capitalised words with spaces ("Jane Doe", "Ludwig van Beek")."""
@@ -308,6 +308,7 @@ def base_label(name: str) -> str:
 def _intro_names(rest: str) -> list[str]:
     """Names at the start of a role introduction's text ("鲁直,蚂蚁金服…" -> ["鲁直"])."""
     if re.match(rf"\s*{LATIN_NAME}", rest) or re.match(rf"\s*{_LATIN_WORD}\b", rest):
+        rest = re.sub(r"\b(?:Dr|Mr|Mrs|Ms|Mx|Prof)\.\s+", "", rest)
         head = re.split(r"[;;::。]|(?<=[a-z])\.(?:\s|$)", rest, maxsplit=1)[0]
         head = re.sub(r"[((][^))]*[))]", "", head)
         parts = re.split(r",\s*(?:and\s+)?|\s+and\s+|\s*&\s*|/", head)
@@ -394,13 +395,25 @@ def latin_aliases(names: Iterable[str], text: str) -> dict[str, str]:
             words.pop(0)  # "When Elena Marsh joined" -> "Elena Marsh"
         if len(words) >= 2 and plausible_name(" ".join(words)):
             full.add(" ".join(words))
+    full = {f for f in full if person_like(f)}
     out: dict[str, str] = {}
     for short in {n for n in names if n and " " not in n and is_latin_name(n)}:
         fits = {f for f in full if f.split()[-1] == short or f.split()[0] == short}
         fits = {f for f in fits if f in names} or fits
         if len(fits) == 1:
             out[short] = fits.pop()
+        elif fits:
+            # "Ortiz" after "Samuel Ortiz" and, later, "his daughter, Elena Ortiz": the one
+            # the article named first, when it names him before the short form is used
+            first = min(fits, key=lambda f: (_first_at(text, f), f))
+            if _first_at(text, first) <= _first_at(text, short):
+                out[short] = first
     return out
+
+
+def _first_at(text: str, name: str) -> int:
+    m = re.search(rf"\b{re.escape(name)}\b", text)
+    return m.start() if m else len(text)
 
 
 _SENTENCE_STARTERS = (
@@ -611,10 +624,11 @@ def analyse_people(
     people.aliases.update(latin_aliases(persons | set(tally.intro_roles), text_all))
     _assign_roles(people, tally, set(known_hosts))
     if not people.guests:
-        people.guests = introduced_names(paras)[:1]
+        people.guests = (introduced_names(paras) or _introduced_latin(paras, people))[:1]
         for g in people.guests:
             people.roles[g] = "guest"
-    _map_labels(people, tally, host_fallback)
+    latin = latin_share(list(paras)) >= LATIN_ARTICLE
+    _map_labels(people, tally, host_fallback, latin)
     return people
 
 
@@ -645,12 +659,53 @@ def _tally(paras: Sequence[Para], people: People) -> _Tally:
         if intro is None or intro.word not in _AMBIGUOUS_INTRO:
             continue
         used = any(tally.count[n] or people.mentions[n] for n in intro.names)
-        if used or (len(p.text) <= 60 and tally.count.get(intro.word, 0) <= 1):
+        bare = _only_names(label_of(p.text), intro.names)
+        if used or bare or (len(p.text) <= 60 and tally.count.get(intro.word, 0) <= 1):
             people.intros.add(p.index)
             tally.count[intro.word] -= 1
             for n in intro.names:
                 tally.intro_roles.setdefault(n, intro.role)
     return tally
+
+
+_NOT_PERSON_WORDS = frozenset(
+    ["Street", "Avenue", "Road", "Library", "Libraries", "Shelter", "Family", "University", "College", "School", "Company", "Inc", "Corp", "Ltd", "Labs", "Lab", "Foundation", "Institute", "Museum", "Hall", "Park", "City", "County", "State", "Center", "Centre", "Bank", "Group", "Council", "Department", "Office", "Press", "Times", "Post", "News", "Weekly", "Magazine", "Journal", "Review", "Project", "Public", "System", "Systems"]
+)
+
+
+def person_like(name: str) -> bool:
+    """A Latin full name that reads as a person, not a place or an organisation."""
+    words = name.split()
+    return len(words) >= 2 and not any(w in _NOT_PERSON_WORDS for w in words)
+
+
+def _introduced_latin(paras: Sequence[Para], people: People) -> list[str]:
+    """The person a Latin-script article's opening introduces: the full name most used in
+    the text among those in the paragraphs before the first labelled one."""
+    text_all = "\n".join(p.text for p in paras)
+    found: Counter[str] = Counter()
+    for p in paras:
+        if label_of(p.text) is not None:
+            break
+        for m in re.finditer(LATIN_NAME, p.text):
+            words = m.group(0).split()
+            while words and words[0] + " " in _SENTENCE_STARTERS:
+                words.pop(0)
+            name = strip_title(strip_honorific(" ".join(words)))
+            if person_like(name) and plausible_name(name) and people.roles.get(name) != "host":
+                found[name] = text_all.count(name) + text_all.count(name.split()[-1])
+    hosts = {n for n, r in people.roles.items() if r == "host"}
+    return [n for n, _ in found.most_common() if n not in hosts]
+
+
+def _only_names(lab: tuple[str, str] | None, names: Sequence[str]) -> bool:
+    """The introduction's text is nothing but the names ("Host: Marcus Bell"), which no
+    turn would say."""
+    if lab is None:
+        return False
+    rest = re.sub(r"[((][^))]*[))]", "", lab[1])
+    rest = re.sub(r"\s*(?:,|、|&|/|\band\b|和|与|及)\s*", " ", rest).strip(" .。")
+    return squash(rest) == squash(" ".join(names))
 
 
 def _keep_mention(name: str, count: int, text: str) -> bool:
@@ -767,7 +822,14 @@ def _guests_from_mentions(people: People, known_hosts: set[str]) -> list[str]:
     return [ranked[0][0]] + [n for n, c in ranked[1:] if c >= 3 and c * 2 >= top_c]
 
 
-def _map_labels(people: People, tally: _Tally, host_fallback: str | None) -> None:
+def _generic(latin_article: bool, cjk: str, latin: str) -> str:
+    """The generic speaker name for a ``Q:``/``问:`` label in the article's script."""
+    return latin if latin_article else cjk
+
+
+def _map_labels(
+    people: People, tally: _Tally, host_fallback: str | None, latin: bool = False
+) -> None:
     intro_roles = dict(people.roles)
     for name in tally.order:
         if not _is_speaker_label(name, tally.count[name], people, intro_roles):
@@ -775,7 +837,10 @@ def _map_labels(people: People, tally: _Tally, host_fallback: str | None) -> Non
         if name in NARRATOR_WORDS:
             continue
         if name in QUESTION_WORDS:
-            people.speakers[name] = (people.host_name(host_fallback), "host")
+            people.speakers[name] = (
+                people.host or host_fallback or _generic(latin, DEFAULT_HOST, "Host"),
+                "host",
+            )
         elif name in HOST_WORDS:
             people.speakers[name] = (people.host or name, "host")
         elif name in ANSWER_WORDS:
@@ -784,7 +849,10 @@ def _map_labels(people: People, tally: _Tally, host_fallback: str | None) -> Non
                     f"'{name}:' answers with {len(people.guests)} guests named: "
                     f"given to {people.guests[0]}"
                 )
-            people.speakers[name] = (people.guests[0] if people.guests else DEFAULT_GUEST, "guest")
+            people.speakers[name] = (
+                people.guests[0] if people.guests else _generic(latin, DEFAULT_GUEST, "Guest"),
+                "guest",
+            )
         else:
             canon = people.canonical(name)
             people.speakers[name] = (canon, people.roles.get(canon, "guest"))

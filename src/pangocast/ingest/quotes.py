@@ -19,6 +19,7 @@ from pangocast.ingest.people import (
     SURNAMES,
     People,
     name_like,
+    person_like,
     plausible_name,
     strip_honorific,
     strip_title,
@@ -213,8 +214,9 @@ class QuoteReader:
         for pron in ("他", "她"):
             pos = clause.rfind(pron)
             plural = (
-                clause[pos : pos + 2] in ("他们", "她们") or clause[pos - 1 : pos + 1] == "其他"
-            )
+                clause[pos : pos + 2] in ("他们", "她们", "他的", "她的")
+                or clause[pos - 1 : pos + 1] == "其他"
+            )  # (a possessive "她的合伙人杜文涛说" names someone else)
             if pos >= 0 and not plural:
                 who = self._pronoun()
                 if who and (best is None or pos > best[0]):
@@ -245,29 +247,47 @@ class QuoteReader:
 
     # -- English ------------------------------------------------------------------------
 
-    def _named_in(self, clause: str) -> tuple[int, str] | None:
-        """The last person named in ``clause`` (a known name, or a new full name) and where."""
-        best: tuple[int, str] | None = None
+    def _named_in(
+        self, clause: str, *, first: bool = False, known_only: bool = False
+    ) -> tuple[int, str] | None:
+        """The last (or ``first``) person named in ``clause`` and where: a known name, or
+        a new full name (unless ``known_only``). A name inside a longer one counts as the
+        longer one ("Ortiz" in "Elena Ortiz"); a possessive ("Marsh's colleague") does not
+        name the speaker."""
+        spans: list[tuple[int, int, str]] = []
+        if not known_only:
+            for m in re.finditer(LATIN_NAME, clause):
+                words = m.group(0).split()
+                start = m.start()
+                while words and words[0] in _EN_STARTERS:
+                    start += len(words.pop(0)) + 1
+                name = strip_title(strip_honorific(" ".join(words)))
+                if person_like(name) and plausible_name(name):
+                    spans.append((start, start + len(" ".join(words)), name))
         for name in self.names:
             for m in re.finditer(rf"\b{re.escape(name)}\b", clause):
-                if best is None or m.start() > best[0]:
-                    best = (m.start(), self.people.canonical(name))
-        for m in re.finditer(LATIN_NAME, clause):
-            name = strip_title(strip_honorific(m.group(0)))
-            if name.split()[0] in _EN_STARTERS or not plausible_name(name):
+                spans.append((m.start(), m.end(), name))
+        chosen: list[tuple[int, int, str]] = []
+        for a, b, name in sorted(spans, key=lambda s: (s[0] - s[1], s[0])):  # longest first
+            if any(a < d and c < b for c, d, _ in chosen):
                 continue
-            if best is None or m.start() > best[0]:
-                best = (m.start(), self.people.canonical(name))
-        return best
+            if clause[b : b + 2] in ("'s", "’s"):
+                continue
+            chosen.append((a, b, name))
+        if not chosen:
+            return None
+        a, _b, name = (min if first else max)(chosen, key=lambda s: s[0])
+        return a, self.people.canonical(name)
 
-    def person_in_en(self, clause: str, before: str) -> str | None:
+    def person_in_en(self, clause: str, before: str, *, first: bool = False) -> str | None:
         """The person an English attribution clause names or points at with he/she;
-        ``before`` is the paragraph's text before the clause (for the pronoun)."""
-        named = self._named_in(clause)
+        ``before`` is the paragraph's text before the clause (for the pronoun); ``first``:
+        the clause's subject comes first ("says Jane Doe, who runs the Shelter")."""
+        named = self._named_in(clause, first=first)
         pron = None
         for m in _EN_PRONOUN.finditer(clause):
             pron = m.start()
-        if pron is not None and (named is None or pron > named[0]):
+        if pron is not None and (named is None or (pron < named[0] if first else pron > named[0])):
             earlier = self._named_in(before)
             return earlier[1] if earlier else self.state.last_named or self._pronoun()
         return named[1] if named else None
@@ -279,7 +299,7 @@ class QuoteReader:
         cut = max([prev_end, *(m.end() for m in _EN_SENT_END.finditer(text, 0, start))])
         pre = text[cut:start].strip()
         if pre.endswith(":") and (len(letters(inner)) >= 4 or _SPEECH_PUNCT.search(inner)):
-            return self.person_in_en(pre, text[:cut]) or self._fallback(index)
+            return self.person_in_en(pre, text[:cut], first=True) or self._fallback(index)
         if _EN_VERB_END.search(pre):
             who = self.person_in_en(pre, text[:cut])
             if who:
@@ -288,7 +308,11 @@ class QuoteReader:
             post = re.split(r"[.;:!?“\"]", text[span.close_at + 1 :], maxsplit=1)[0]
             m = _EN_AFTER.match(post)
             if m:
-                who = self.person_in_en(m.group("who") or m.group("who2") or "", text[:start])
+                before = text[:start]
+                if m.group("who"):
+                    who = self.person_in_en(m.group("who"), before)
+                else:
+                    who = self.person_in_en(m.group("who2") or "", before, first=True)
                 if who:
                     return who
         if len(letters(inner)) >= _MIN_UNATTRIBUTED and _EN_SPEECH_PUNCT.search(inner):
@@ -364,8 +388,13 @@ class QuoteReader:
             self.state.open_speaker = who if span.close_at >= len(text) else None
         _add(pieces, None, text[narr_from:])
         if _latin_text(text):
-            named = self._named_in(" ".join(p.text for p in pieces if p.speaker is None))
-            self.state.last_named = named[1] if named else self.state.last_named
+            narration = " ".join(p.text for p in pieces if p.speaker is None)
+            named = self._named_in(narration, known_only=True)
+            quoted = [p.speaker for p in pieces if p.speaker]
+            if quoted:
+                self.state.last_named = quoted[-1]
+            elif named:
+                self.state.last_named = named[1]
         self.state.pending = self._announce(text)
         if not any(p.speaker for p in pieces):
             self.state.open_speaker = None

@@ -29,6 +29,7 @@ from pangocast.ingest.text import (
     closing_heading,
     is_credit_line,
     is_date_line,
+    is_furniture,
     is_heading_form,
     is_listing_header,
     letters,
@@ -206,9 +207,19 @@ def _leading_title(paras: Sequence[Para]) -> bool:
         return False
     if is_credit_line(first) or is_date_line(first):
         return False
-    # a byline or date line may stand between the title and the prose
-    rest = [p for p in paras[1:4] if not is_credit_line(p.text) and not is_date_line(p.text)]
+    # a byline, a dateline, a role introduction or a note may stand between the title and
+    # the prose
+    rest = [p for p in paras[1:6] if not _front_matter(p.text)]
     return bool(rest) and not is_heading_form(rest[0].text)
+
+
+def _front_matter(text: str) -> bool:
+    return (
+        is_credit_line(text)
+        or is_date_line(text)
+        or is_furniture(text)
+        or role_intro(text) is not None
+    )
 
 
 # --- guessed boundaries -------------------------------------------------------------------

@@ -182,6 +182,10 @@ _LISTING_RE = re.compile(
 )
 _CLOSING_WORDS = ("尾声", "结语", "总结", "后记", "结束语", "写在最后", "编后语", "编后", "结尾")
 MAX_HEADING_CHARS = 40
+MAX_LATIN_HEADING_CHARS = 90
+"""Latin-script headings are longer in characters ("Chef Lena Marsh on Fire, Failure and
+Fermentation" is 42 letters, 8 words)."""
+MAX_LATIN_HEADING_WORDS = 14
 
 
 def is_image_marker(text: str) -> bool:
@@ -198,9 +202,19 @@ def is_caption(text: str) -> bool:
     return bool(_POSITION_RE.search(t) or _CAPTION_LEAD_RE.match(t))
 
 
+def _unwrapped(text: str) -> str:
+    """``text`` without one pair of brackets around all of it ("(责任编辑:周宁)")."""
+    t = text.strip()
+    if len(t) > 2 and t[0] in "([【" and t[-1] in ")]】":
+        return t[1:-1].strip()
+    return t
+
+
 def is_credit_line(text: str) -> bool:
-    """A byline or source line ("作者:老王", "作者 | 老王", "来源:Linux 中国", "By Jane Doe")."""
-    return bool(_CREDIT_RE.match(text.strip())) or is_byline(text)
+    """A byline or source line ("作者:老王", "作者 | 老王", "记者 王晓雨", "来源:Linux 中国",
+    "(责任编辑:周宁)", "By Jane Doe")."""
+    t = _unwrapped(text)
+    return bool(_CREDIT_RE.match(t) or _CJK_BYLINE_RE.match(t)) or is_byline(t)
 
 
 _FURNITURE_RE = re.compile(
@@ -211,7 +225,7 @@ _FURNITURE_RE = re.compile(
     r"(?:in|on|at)|(?:has|have) been (?:lightly |slightly )?(?:edited|condensed)(?: and "
     r"(?:condensed|edited))? for (?:length|clarity|brevity)|(?:edited|condensed) for "
     r"(?:length|clarity|brevity)|经过?(?:编辑|删减|整理)(?:[,,和与及]|以)?(?:删减|精简|编辑)?|"
-    r"关注.{0,16}(?:公众号|微信号|视频号|服务号)|"
+    r"关注.{0,16}(?:公众号|微信号|视频号|服务号)|图片(?:由.{0,12}提供|来源|来自)|"
     r"^(?:©|\(c\)|copyright\b))",
     re.I,
 )
@@ -223,7 +237,12 @@ _KEY_POINTS_RE = re.compile(
 _BYLINE_RE = re.compile(
     r"^(?i:by|words by|text by|interview by|interviewed by|story by|reporting by|photos? by)"
     r"\s+[A-ZÀ-ÖØ-Þ][\w'’.\-]*"
-    r"(?:\s+(?:and\s+)?[A-ZÀ-ÖØ-Þ][\w'’.\-]*){0,4}\s*(?:[,|·•—–-].{0,60})?$"
+    r"(?:\s+(?:and\s+)?[A-ZÀ-ÖØ-Þ][\w'’.\-]*){0,4}\s*"
+    r"(?:(?:[,|·•—–/-]|\s(?i:published|updated|posted)\b).{0,60})?$"
+)
+_CJK_BYLINE_RE = re.compile(
+    r"^(?:记者|作者|文|撰文|采写|采访|编辑|摄影|文字|文/图|图/文|口述|整理)\s+"
+    r"[\u4e00-\u9fff·]{2,5}(?:[\s、,][\u4e00-\u9fff·]{2,5}){0,3}$"
 )
 
 
@@ -254,6 +273,10 @@ def is_date_line(text: str) -> bool:
 def is_byline(text: str) -> bool:
     """An English byline ("By Jane Doe", "By Jane Doe · March 3, 2025")."""
     return bool(_BYLINE_RE.match(text.strip()))
+
+
+LATIN_ARTICLE = 0.6
+"""Share of Latin letters above which an article is read as written in a Latin script."""
 
 
 def latin_share(paras: list[Para]) -> float:
@@ -304,7 +327,10 @@ def is_heading_form(text: str) -> bool:
     """
     t = text.strip()
     n = len(squash(t))
-    if n == 0 or n > MAX_HEADING_CHARS:
+    latin = not any(is_cjk(c) for c in t)
+    if n == 0 or n > (MAX_LATIN_HEADING_CHARS if latin else MAX_HEADING_CHARS):
+        return False
+    if latin and len(t.split()) > MAX_LATIN_HEADING_WORDS:
         return False
     if _NUMBERED_HEAD_RE.match(t) and t[-1] not in "。;;::,,":
         return True
