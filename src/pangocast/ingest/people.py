@@ -669,7 +669,51 @@ def _tally(paras: Sequence[Para], people: People) -> _Tally:
 
 
 _NOT_PERSON_WORDS = frozenset(
-    ["Street", "Avenue", "Road", "Library", "Libraries", "Shelter", "Family", "University", "College", "School", "Company", "Inc", "Corp", "Ltd", "Labs", "Lab", "Foundation", "Institute", "Museum", "Hall", "Park", "City", "County", "State", "Center", "Centre", "Bank", "Group", "Council", "Department", "Office", "Press", "Times", "Post", "News", "Weekly", "Magazine", "Journal", "Review", "Project", "Public", "System", "Systems"]
+    [
+        "Street",
+        "Avenue",
+        "Road",
+        "Library",
+        "Libraries",
+        "Shelter",
+        "Family",
+        "University",
+        "College",
+        "School",
+        "Company",
+        "Inc",
+        "Corp",
+        "Ltd",
+        "Labs",
+        "Lab",
+        "Foundation",
+        "Institute",
+        "Museum",
+        "Hall",
+        "Park",
+        "City",
+        "County",
+        "State",
+        "Center",
+        "Centre",
+        "Bank",
+        "Group",
+        "Council",
+        "Department",
+        "Office",
+        "Press",
+        "Times",
+        "Post",
+        "News",
+        "Weekly",
+        "Magazine",
+        "Journal",
+        "Review",
+        "Project",
+        "Public",
+        "System",
+        "Systems",
+    ]
 )
 
 
