@@ -316,6 +316,12 @@ def is_pull_quote(paras: Sequence[Para], i: int) -> bool:
     return False
 
 
+def _short_line(text: str) -> bool:
+    """Short enough to be a pull quote (saved pages drop the blockquote's marker)."""
+    n = len(letters(text))
+    return 12 <= n <= PULL_QUOTE_MAX and len(sentences(text)) <= 2
+
+
 def repeats_text(paras: Sequence[Para], i: int) -> bool:
     """A quotation block whose words appear in another paragraph of the article."""
     core = squash(paras[i].text).lower().strip("“”\"'「」").rstrip(SENTENCE_END + "…. ")
@@ -502,7 +508,9 @@ class _ChunkReader:
             self._say(None, text, p.line, "chapter")
             return
         if i not in self.carried and (
-            is_pull_quote(self.paras, i) or (p.form == "quote" and repeats_text(self.paras, i))
+            is_pull_quote(self.paras, i)
+            or (p.form == "quote" and repeats_text(self.paras, i))
+            or (p.marked and _short_line(text) and repeats_text(self.paras, i))
         ):
             self._say(None, text, p.line, "highlight")
             return

@@ -85,11 +85,12 @@ def markdown_paragraphs(text: str) -> list[Para]:
 
 
 class _Block:
-    __slots__ = ("em", "form", "line", "strong", "text")
+    __slots__ = ("em", "form", "level", "line", "strong", "text")
 
     def __init__(
         self, line: int, text: str, form: ParaForm, strong: bool = False, em: bool = False
     ) -> None:
+        self.level = 0
         self.line = line
         self.text = text
         self.form: ParaForm = form
@@ -101,6 +102,7 @@ def _walk(tokens: Sequence[Token], offset: int, out: list[_Block]) -> None:
     quote = 0
     item = 0
     heading = False
+    level = 0
     for tok in tokens:
         kind = tok.type
         if kind == "blockquote_open":
@@ -113,6 +115,7 @@ def _walk(tokens: Sequence[Token], offset: int, out: list[_Block]) -> None:
             item -= 1
         elif kind == "heading_open":
             heading = True
+            level = int(tok.tag[1:]) if tok.tag[1:].isdigit() else 2
         elif kind == "heading_close":
             heading = False
         elif kind in ("fence", "code_block"):
@@ -125,7 +128,10 @@ def _walk(tokens: Sequence[Token], offset: int, out: list[_Block]) -> None:
             form: ParaForm = (
                 "heading" if heading else "quote" if quote else "item" if item else "text"
             )
+            before = len(out)
             _inline(tok, form, offset, out)
+            for b in out[before:] if heading else ():
+                b.level = level
 
 
 def _line(tok: Token, offset: int) -> int:
@@ -260,12 +266,31 @@ def _mark_captions(blocks: list[_Block]) -> None:
 
 
 def _mark_title(blocks: list[_Block]) -> None:
-    """The document's first heading is its title when it comes before any text."""
-    for b in blocks:
+    """The document's title: its first H1 when only short lines (a kicker, a section name)
+    or images come before it (they become unspoken notes), else its first heading when it
+    comes before any text."""
+    for n, b in enumerate(blocks):
         if b.form == "title":
             return
+        if b.form == "heading" and b.level == 1:
+            if all(_kicker(p) for p in blocks[:n]):
+                b.form = "title"
+                for p in blocks[:n]:
+                    if p.form == "text":
+                        p.form = "caption"
+                blocks.insert(0, blocks.pop(n))  # the title leads, its kicker after it
+                return
+            break
+    for b in blocks:
         if b.form == "heading":
             b.form = "title"
             return
         if b.form in ("text", "quote", "item"):
             return
+
+
+def _kicker(b: _Block) -> bool:
+    """A short line with no sentence in it, as stands above a headline ("Science · Interview")."""
+    if b.form in ("image", "caption"):
+        return True
+    return b.form == "text" and len(b.text) <= 40 and not any(c in b.text for c in ".。!?!?")

@@ -494,10 +494,14 @@ _EN_NOT_SUBJECTS = frozenset(
 )
 
 
+_QUOTED_RE = re.compile(r"“[^”]*”|\"[^\"]*\"")
+
+
 def english_subjects(text: str) -> list[str]:
     """People named as the subject of an English speech verb ("Marsh says", "says Jane
     Doe", "Aisha Bello, who runs the team, adds"), in order."""
     out: list[str] = []
+    text = _QUOTED_RE.sub(" ", text)  # who speaks inside a quotation is not a speaker here
     for m in _EN_SUBJECT_RE.finditer(text):
         name = strip_title(strip_honorific(m.group("a") or m.group("b")))
         if name.split()[0] in _EN_NOT_SUBJECTS or not plausible_name(name):
