@@ -36,7 +36,7 @@ def _commands() -> list[list[str]]:
 def test_every_command_is_listed() -> None:
     names = {" ".join(c) for c in _commands()}
     assert names == {"init", "build", "import", "parse", "voices", "cast", "preview", "check",
-                     "serve", "cache stats", "cache prune"}  # fmt: skip
+                     "serve", "publish", "cache stats", "cache prune"}  # fmt: skip
 
 
 @pytest.mark.parametrize("command", _commands(), ids=" ".join)

@@ -13,7 +13,15 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from pangocast.core.models import Role
-from pangocast.ingest.text import LATIN_ARTICLE, Para, is_cjk, latin_share, sentences, squash
+from pangocast.ingest.text import (
+    LATIN_ARTICLE,
+    Para,
+    is_cjk,
+    is_credit_line,
+    latin_share,
+    sentences,
+    squash,
+)
 
 # --- labels -----------------------------------------------------------------------------
 
@@ -349,13 +357,14 @@ def role_intro(text: str) -> RoleIntro | None:
 
 
 _EN_INTRO_BY = re.compile(
-    r"^(?:An? )?(?:Interview(?:ed)?|Hosted|Moderated|Conducted|Questions) by "
+    r"(?:^(?:An? )?(?:Interview(?:ed)?|Hosted|Moderated|Conducted|Questions) by "
+    r"|\b(?:interviewed|hosted|moderated|conducted|led) by )"
     rf"(?P<host>{LATIN_NAME})"
 )
 _EN_TALKED = re.compile(
     rf"(?P<host>{LATIN_NAME}|I|We) (?:talked|talks|spoke|speaks|chatted|chats|sat down|sits down"
     rf"|caught up|met|meets)(?: remotely| recently| last \w+)? (?:to|with) "
-    rf"(?P<guest>{LATIN_NAME}|her|him|them)\b"
+    rf"(?P<guest>{LATIN_NAME}|{_LATIN_WORD}|her|him|them)\b"
 )
 _EN_INTERVIEWS = re.compile(
     rf"(?P<host>{LATIN_NAME}) (?:interviews|interviewed) (?P<guest>{LATIN_NAME})"
@@ -372,8 +381,7 @@ def english_intro_roles(text: str) -> dict[str, Role]:
     """Roles an English intro sentence gives: "Interview by X" (host), "X talked to Y",
     "X interviewed Y" (host and guest)."""
     out: dict[str, Role] = {}
-    m = _EN_INTRO_BY.match(text.strip())
-    if m:
+    for m in _EN_INTRO_BY.finditer(text.strip()):
         out[strip_honorific(m.group("host"))] = "host"
     for rx in (_EN_TALKED, _EN_INTERVIEWS):
         for m in rx.finditer(text):
@@ -382,7 +390,17 @@ def english_intro_roles(text: str) -> dict[str, Role]:
                 out.setdefault(strip_honorific(host), "host")
             if guest not in ("her", "him", "them") and plausible_name(guest):
                 out.setdefault(strip_honorific(guest), "guest")
+    for m in _ZH_HOST_RE.finditer(text):  # "本刊记者陶然与叶知秋聊了聊", "主持人陈晓东来到…"
+        name = m.group("name")
+        if name[0] in SURNAMES and plausible_name(name):
+            out.setdefault(name, "host")
     return out
+
+
+_ZH_HOST_RE = re.compile(
+    r"(?:主持人|本报记者|本刊记者|本台记者|特约记者|记者|采访者|主播)\s*"
+    r"(?P<name>[\u4e00-\u9fff]{2,3}?)(?=在|与|和|跟|来到|专访|采访|对话|走进|日前|近日|于|,|、|。|\s)"
+)
 
 
 def latin_aliases(names: Iterable[str], text: str) -> dict[str, str]:
@@ -409,6 +427,58 @@ def latin_aliases(names: Iterable[str], text: str) -> dict[str, str]:
             if _first_at(text, first) <= _first_at(text, short):
                 out[short] = first
     return out
+
+
+_INITIALS_RE = re.compile(rf"(?P<name>{LATIN_NAME})\s*[((](?P<short>[A-Z]{{2,4}})[))]")
+_CJK_FULL_RE = re.compile(r"[\u4e00-\u9fff]{3}")
+
+
+def short_aliases(labels: set[str], persons: set[str], text: str) -> dict[str, str]:
+    """Labels that are a short form of a full name the article gives: initials ("Helen
+    Marsh (HM)", or the initials of one full name), a name in capitals ("NATHAN COLE" ->
+    "Nathan Cole"), a Chinese given name ("晓东" -> 陈晓东) or 老/小 + surname ("老周" ->
+    周德厚)."""
+    out: dict[str, str] = {}
+    for m in _INITIALS_RE.finditer(text):
+        out[m.group("short")] = strip_honorific(m.group("name"))
+    fulls = {f for f in persons if " " in f and is_latin_name(f)}
+    fulls |= {m.group(0) for m in re.finditer(LATIN_NAME, text) if person_like(m.group(0))}
+    cjk = {f for f in persons | labels if len(f) == 3 and all(is_cjk(c) for c in f)}
+    cjk |= {
+        m.group(0) for m in _CJK_FULL_RE.finditer(text) if m.group(0)[0] in SURNAMES
+    } & (persons | labels)
+    for label in labels:
+        if label in out:
+            continue
+        if re.fullmatch(r"[A-Z]{2,4}", label):
+            fits = {f for f in fulls if "".join(w[0] for w in f.split()) == label}
+        elif label.isupper() and " " in label:
+            fits = {f for f in fulls if f.upper() == label} or {label.title()}
+        elif len(label) == 2 and all(is_cjk(c) for c in label):
+            fits = {
+                f
+                for f in cjk
+                if f != label and (f[1:] == label or label in ("老" + f[0], "小" + f[0]))
+            }
+        else:
+            continue
+        if len(fits) == 1:
+            out[label] = fits.pop()
+    return out
+
+
+def byline_name(text: str) -> str | None:
+    """The writer a byline names ("By Kate Moreno, Staff Writer", "文 | 本报记者 沈一帆")."""
+    t = text.strip().strip("*_ ")
+    m = re.match(rf"(?i:by)\s+(?P<name>{LATIN_NAME})", t)
+    if m:
+        return m.group("name")
+    m = re.match(
+        r"^[((]?(?:文|作者|记者|撰文|采写|采访|文字)\s*[|｜/:：]?\s*"
+        r"(?:本报记者|本刊记者|特约记者|记者)?\s*(?P<name>[\u4e00-\u9fff]{2,3})(?![\u4e00-\u9fff])",
+        t,
+    )
+    return m.group("name") if m and m.group("name")[0] in SURNAMES else None
 
 
 def _first_at(text: str, name: str) -> int:
@@ -447,6 +517,9 @@ _SENTENCE_STARTERS = (
     "With ",
     "Deputy ",
     "Mayor ",
+    "By ",
+    "Photographs ",
+    "Photos ",
 )
 
 
@@ -626,6 +699,7 @@ def analyse_people(
     )
     people.aliases = find_aliases((p.text for p in paras), persons)
     people.aliases.update(latin_aliases(persons | set(tally.intro_roles), text_all))
+    people.aliases.update(short_aliases(set(tally.order), persons | set(tally.intro_roles), text_all))
     _assign_roles(people, tally, set(known_hosts))
     if not people.guests:
         people.guests = (introduced_names(paras) or _introduced_latin(paras, people))[:1]
@@ -664,7 +738,8 @@ def _tally(paras: Sequence[Para], people: People) -> _Tally:
             continue
         used = any(tally.count[n] or people.mentions[n] for n in intro.names)
         bare = _only_names(label_of(p.text), intro.names)
-        if used or bare or (len(p.text) <= 60 and tally.count.get(intro.word, 0) <= 1):
+        plain = len(p.text) <= 60 and not any(c in p.text for c in "??")
+        if bare or (plain and (used or tally.count.get(intro.word, 0) <= 1)):
             people.intros.add(p.index)
             tally.count[intro.word] -= 1
             for n in intro.names:
@@ -735,6 +810,8 @@ def _introduced_latin(paras: Sequence[Para], people: People) -> list[str]:
     for p in paras:
         if label_of(p.text) is not None:
             break
+        if is_credit_line(p.text):
+            continue  # the byline names the writer, not the guest
         for m in re.finditer(LATIN_NAME, p.text):
             words = m.group(0).split()
             while words and words[0] + " " in _SENTENCE_STARTERS:
@@ -816,9 +893,10 @@ def _is_speaker_label(name: str, count: int, people: People, intro_roles: dict[s
     if name in HOST_WORDS + QUESTION_WORDS + ANSWER_WORDS + NARRATOR_WORDS:
         return True
     canon = people.aliases.get(name, name)
-    if canon in intro_roles or name in people.mentions or name in people.aliases:
+    known = name in people.mentions or name in people.aliases or name in people.aliases.values()
+    if canon in intro_roles or known:
         return plausible_name(name)
-    return count >= 2 and plausible_name(name) and len(name) <= 8
+    return count >= 2 and plausible_name(name) and (len(name) <= 8 or is_latin_name(name))
 
 
 def _assign_roles(people: People, tally: _Tally, known_hosts: set[str]) -> None:
