@@ -35,6 +35,7 @@ from pangocast.ingest.people import (
     People,
     analyse_people,
     base_label,
+    byline_name,
     label_of,
     strip_honorific,
 )
@@ -352,7 +353,10 @@ class _ChunkReader:
         self.answerer: str | None = None
         if self._bold_questions():
             latin = self.narrator == LATIN_NARRATOR
-            self.host = self.asker = self.host or ("Host" if latin else DEFAULT_HOST)
+            writer = next(
+                (n for p in chunk.header + chunk.paras[:6] if (n := byline_name(p.text))), None
+            )
+            self.host = self.asker = self.host or writer or ("Host" if latin else DEFAULT_HOST)
             self.answerer = (
                 people.guests[0] if people.guests else ("Guest" if latin else DEFAULT_GUEST)
             )
@@ -519,7 +523,7 @@ class _ChunkReader:
             self._narrate(i, p)
             return
         labelled = self._label(text)
-        if self.asker and labelled is None and p.strong and text.rstrip().endswith("?"):
+        if self.asker and labelled is None and p.strong and not self._heading(i, p):
             self._say(self.asker, text, p.line)
             self.current = self.answerer
             return

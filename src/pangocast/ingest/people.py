@@ -361,11 +361,13 @@ _EN_INTRO_BY = re.compile(
     r"|\b(?:interviewed|hosted|moderated|conducted|led) by )"
     rf"(?P<host>{LATIN_NAME})"
 )
+_PAREN = r"(?:\s*[((][^))]{1,30}[))])?"
 _EN_TALKED = re.compile(
-    rf"(?P<host>{LATIN_NAME}|I|We) (?:talked|talks|spoke|speaks|chatted|chats|sat down|sits down"
-    rf"|caught up|met|meets)(?: remotely| recently| last \w+)? (?:to|with) "
+    rf"(?P<host>{LATIN_NAME}|I|We){_PAREN} (?:talked|talks|spoke|speaks|chatted|chats"
+    rf"|sat down|sits down|caught up|met|meets)(?: remotely| recently| last \w+)? (?:to|with) "
     rf"(?P<guest>{LATIN_NAME}|{_LATIN_WORD}|her|him|them)\b"
 )
+_POSSESSOR_RE = re.compile(r"^.*[’']s\s+(?=[A-Z])")
 _EN_INTERVIEWS = re.compile(
     rf"(?P<host>{LATIN_NAME}) (?:interviews|interviewed) (?P<guest>{LATIN_NAME})"
 )
@@ -385,7 +387,9 @@ def english_intro_roles(text: str) -> dict[str, Role]:
         out[strip_honorific(m.group("host"))] = "host"
     for rx in (_EN_TALKED, _EN_INTERVIEWS):
         for m in rx.finditer(text):
-            host, guest = m.group("host"), m.group("guest")
+            # "The Courier's Kate Moreno sat down with Fitch" -> Kate Moreno
+            host = _POSSESSOR_RE.sub("", m.group("host"))
+            guest = _POSSESSOR_RE.sub("", m.group("guest"))
             if host not in ("I", "We") and plausible_name(host):
                 out.setdefault(strip_honorific(host), "host")
             if guest not in ("her", "him", "them") and plausible_name(guest):
@@ -409,7 +413,7 @@ def latin_aliases(names: Iterable[str], text: str) -> dict[str, str]:
     full = {n for n in names if " " in n and is_latin_name(n)}
     for m in re.finditer(LATIN_NAME, text):
         words = m.group(0).split()
-        while words and words[0] + " " in _SENTENCE_STARTERS:
+        while words and words[0] in SENTENCE_STARTERS:
             words.pop(0)  # "When Elena Marsh joined" -> "Elena Marsh"
         if len(words) >= 2 and plausible_name(" ".join(words)):
             full.add(" ".join(words))
@@ -444,16 +448,16 @@ def short_aliases(labels: set[str], persons: set[str], text: str) -> dict[str, s
     fulls = {f for f in persons if " " in f and is_latin_name(f)}
     fulls |= {m.group(0) for m in re.finditer(LATIN_NAME, text) if person_like(m.group(0))}
     cjk = {f for f in persons | labels if len(f) == 3 and all(is_cjk(c) for c in f)}
-    cjk |= {
-        m.group(0) for m in _CJK_FULL_RE.finditer(text) if m.group(0)[0] in SURNAMES
-    } & (persons | labels)
+    cjk |= {m.group(0) for m in _CJK_FULL_RE.finditer(text) if m.group(0)[0] in SURNAMES} & (
+        persons | labels
+    )
     for label in labels:
         if label in out:
             continue
         if re.fullmatch(r"[A-Z]{2,4}", label):
             fits = {f for f in fulls if "".join(w[0] for w in f.split()) == label}
         elif label.isupper() and " " in label:
-            fits = {f for f in fulls if f.upper() == label} or {label.title()}
+            fits = {f for f in fulls if f.upper() == label and f != label} or {label.title()}
         elif len(label) == 2 and all(is_cjk(c) for c in label):
             fits = {
                 f
@@ -486,41 +490,71 @@ def _first_at(text: str, name: str) -> int:
     return m.start() if m else len(text)
 
 
-_SENTENCE_STARTERS = (
-    "The ",
-    "A ",
-    "An ",
-    "In ",
-    "On ",
-    "At ",
-    "And ",
-    "But ",
-    "So ",
-    "When ",
-    "If ",
-    "This ",
-    "That ",
-    "It ",
-    "We ",
-    "I ",
-    "You ",
-    "They ",
-    "He ",
-    "She ",
-    "Today ",
-    "Then ",
-    "Now ",
-    "After ",
-    "Before ",
-    "As ",
-    "For ",
-    "With ",
-    "Deputy ",
-    "Mayor ",
-    "By ",
-    "Photographs ",
-    "Photos ",
+SENTENCE_STARTERS = frozenset(
+    (
+        "A",
+        "After",
+        "Although",
+        "An",
+        "And",
+        "As",
+        "Asked",
+        "At",
+        "Because",
+        "Before",
+        "But",
+        "By",
+        "Deputy",
+        "Dr",
+        "Even",
+        "For",
+        "He",
+        "Her",
+        "His",
+        "How",
+        "I",
+        "If",
+        "In",
+        "It",
+        "Like",
+        "Mayor",
+        "Mr",
+        "Mrs",
+        "Ms",
+        "My",
+        "Nor",
+        "Now",
+        "On",
+        "Or",
+        "Our",
+        "Photographs",
+        "Photos",
+        "She",
+        "Since",
+        "So",
+        "Still",
+        "That",
+        "The",
+        "Their",
+        "Then",
+        "They",
+        "This",
+        "Though",
+        "Today",
+        "We",
+        "What",
+        "When",
+        "Where",
+        "While",
+        "Who",
+        "Why",
+        "With",
+        "Yet",
+        "You",
+        "Your",
+    )
 )
+"""Capitalised words that start a sentence, not a name ("When Elena Marsh joined")."""
 
 
 EN_SPEECH_VERB = (
@@ -699,7 +733,9 @@ def analyse_people(
     )
     people.aliases = find_aliases((p.text for p in paras), persons)
     people.aliases.update(latin_aliases(persons | set(tally.intro_roles), text_all))
-    people.aliases.update(short_aliases(set(tally.order), persons | set(tally.intro_roles), text_all))
+    people.aliases.update(
+        short_aliases(set(tally.order), persons | set(tally.intro_roles), text_all)
+    )
     _assign_roles(people, tally, set(known_hosts))
     if not people.guests:
         people.guests = (introduced_names(paras) or _introduced_latin(paras, people))[:1]
@@ -814,7 +850,7 @@ def _introduced_latin(paras: Sequence[Para], people: People) -> list[str]:
             continue  # the byline names the writer, not the guest
         for m in re.finditer(LATIN_NAME, p.text):
             words = m.group(0).split()
-            while words and words[0] + " " in _SENTENCE_STARTERS:
+            while words and words[0] in SENTENCE_STARTERS:
                 words.pop(0)
             name = strip_title(strip_honorific(" ".join(words)))
             if person_like(name) and plausible_name(name) and people.roles.get(name) != "host":

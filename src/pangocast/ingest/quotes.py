@@ -15,6 +15,7 @@ from pangocast.ingest.people import (
     ADVERBS,
     EN_SPEECH_VERB,
     LATIN_NAME,
+    SENTENCE_STARTERS,
     SPEECH_VERB_RE,
     SURNAMES,
     People,
@@ -48,32 +49,6 @@ _EN_VERB_END = re.compile(rf"\b{EN_SPEECH_VERB}(?: \w+ly)?\s*,?$")
 _EN_AFTER = re.compile(
     rf"^\s*,?\s*(?:(?P<who>[^,]{{1,60}}?)\s+(?:\w+ly\s+)?{EN_SPEECH_VERB}\b"
     rf"|{EN_SPEECH_VERB}\s+(?P<who2>.{{1,60}}))"
-)
-_EN_STARTERS = frozenset(
-    [
-        "The",
-        "A",
-        "An",
-        "In",
-        "On",
-        "At",
-        "And",
-        "But",
-        "So",
-        "When",
-        "If",
-        "This",
-        "That",
-        "It",
-        "We",
-        "I",
-        "You",
-        "They",
-        "He",
-        "She",
-        "Not",
-        "Today",
-    ]
 )
 
 
@@ -259,7 +234,7 @@ class QuoteReader:
             for m in re.finditer(LATIN_NAME, clause):
                 words = m.group(0).split()
                 start = m.start()
-                while words and words[0] in _EN_STARTERS:
+                while words and words[0] in SENTENCE_STARTERS:
                     start += len(words.pop(0)) + 1
                 name = strip_title(strip_honorific(" ".join(words)))
                 if person_like(name) and plausible_name(name):

@@ -169,7 +169,8 @@ _CAPTION_LEAD_RE = re.compile(
     re.I,
 )
 _CREDIT_RE = re.compile(
-    r"^(?:作者|文|撰文|编辑|责编|责任编辑|校对|译者|翻译|来源|出品|策划|审校|排版|原文链接|原文|"
+    r"^(?:本期|本文)?(?:作者|文|撰文|编辑|责编|责任编辑|校对|译者|翻译|来源|出品|策划|审校|排版|原文链接|原文|"
+    r"摄影|图片|视频|统筹|监制|"
     r"本文作者|本文来源|本文编辑|author|source|editor)\s*[::/\uff5c|]\s*\S.{0,40}$",
     re.I,
 )
@@ -214,7 +215,12 @@ def is_credit_line(text: str) -> bool:
     """A byline or source line ("作者:老王", "作者 | 老王", "记者 王晓雨", "来源:Linux 中国",
     "(责任编辑:周宁)", "By Jane Doe")."""
     t = _unwrapped(text)
+    if _COLUMN_TAG_RE.match(t) or _PUBLISHED_RE.match(t):
+        return True
     return bool(_CREDIT_RE.match(t) or _CJK_BYLINE_RE.match(t)) or is_byline(t)
+
+
+_PUBLISHED_RE = re.compile(r"^(?i:published|updated|posted|first published)\b.{0,80}$")
 
 
 _FURNITURE_RE = re.compile(
@@ -240,6 +246,8 @@ _BYLINE_RE = re.compile(
     r"(?:\s+(?:and\s+)?[A-ZÀ-ÖØ-Þ][\w'’.\-]*){0,4}\s*"
     r"(?:(?:[,|·•—–/-]|\s(?i:published|updated|posted)\b).{0,60})?$"
 )
+_COLUMN_TAG_RE = re.compile(r"^【[^】]{1,16}】\s*[^。!?]{0,16}$")
+"""A column tag line ("【匠人对话】第27期")."""
 _CJK_BYLINE_RE = re.compile(
     r"^(?:记者|作者|文|撰文|采写|采访|编辑|摄影|文字|文/图|图/文|口述|整理)\s+"
     r"[\u4e00-\u9fff·]{2,5}(?:[\s、,][\u4e00-\u9fff·]{2,5}){0,3}$"
@@ -261,7 +269,9 @@ def is_key_points_heading(text: str) -> bool:
 _DATE_LINE_RE = re.compile(
     r"^(?:(?:19|20)\d\d[-/.年]\s*\d{1,2}[-/.月]\s*\d{1,2}日?|"
     r"[A-Z][a-z]{2,8}\.? \d{1,2}(?:st|nd|rd|th)?, (?:19|20)\d\d|"
-    r"\d{1,2} [A-Z][a-z]{2,8} (?:19|20)\d\d)(?:\s+\d{1,2}:\d\d)?$"
+    r"\d{1,2} [A-Z][a-z]{2,8} (?:19|20)\d\d)(?:\s+\d{1,2}:\d\d)?"
+    r"(?:\s*(?:[|·•]|来源|source)[^。!?]{0,30})?$",
+    re.I,
 )
 
 
@@ -336,6 +346,8 @@ def is_heading_form(text: str) -> bool:
         return True
     if t[-1] in SENTENCE_END + ",,、;;::." or "。" in t or ". " in t:
         return False
+    if t[-1] in CLOSE_QUOTES + ASCII_QUOTE and len(t) > 1 and t[-2] in SENTENCE_END + ".,":
+        return False  # ends a quotation ("As Ruiz put it: “…”")
     if sum(t.count(c) for c in ",,;;") > 2:
         return False
     return any(is_cjk(c) or c.isalnum() for c in t)
