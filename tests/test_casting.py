@@ -86,3 +86,38 @@ def test_bad_casting_is_one_clear_error(tmp_path: Path, content: str, fragment: 
 def test_unknown_engine_in_casting_names_the_known_ones() -> None:
     with pytest.raises(ConfigError, match="engines cast: neural, espeak, edge"):
         load_casting(ROOT / "voices").for_engine("nope")
+
+
+def test_neural_conversion_keys_load_and_every_role_differs() -> None:
+    rules = load_casting(ROOT / "voices").for_engine("neural")
+    ratios = [
+        (v.get("f0_ratio", 1.0), v.get("formant_ratio", 1.0))
+        for v in (rules.narrator, rules.host, *rules.guests)
+    ]
+    assert len(set(ratios)) == len(ratios)
+    assert rules.guests[0].get("f0_ratio", 1.0) == 0.56
+
+
+@pytest.mark.parametrize(
+    "voice, fragment",
+    [
+        ('{voice="baker", f0_ratio=0.1}', "'f0_ratio' must be between 0.5 and 2"),
+        ('{voice="baker", formant_ratio="big"}', "'formant_ratio' must be a number"),
+        ('{voice="baker", formant=0.9}', "unknown key 'formant'"),
+        ('{voice="baker", pitch=-3, f0_ratio=0.8}', "not both"),
+        ('{voice="baker", speed=9}', "'speed' must be between 0.25 and 4"),
+    ],
+)
+def test_bad_neural_prosody_is_one_error_naming_the_file(
+    tmp_path: Path, voice: str, fragment: str
+) -> None:
+    (tmp_path / "casting.toml").write_text(
+        f'[engines.neural]\nnarrator = {{voice="baker"}}\nhost = {voice}\n'
+        'guests = [{voice="baker"}]\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError) as err:
+        load_casting(tmp_path)
+    message = str(err.value)
+    assert fragment in message and "engines.neural.host" in message
+    assert "casting.toml" in message

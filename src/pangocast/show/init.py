@@ -42,7 +42,9 @@ CASTING_HEADER = """\
 #
 # Each voice is a table: `voice` is the engine's voice id, every other key is prosody in the
 # engine's own units:
-#   neural: speed (duration ratio: 1.1 = 10 % slower), pitch (semitones), volume (dB)
+#   neural: f0_ratio (pitch ratio) and formant_ratio (vocal-tract size, < 1 bigger), both
+#           0.5-2, made by WORLD conversion of the one source voice; f0 (intonation ratio),
+#           speed (speaking-rate ratio: 1.1 = 10 % faster), volume (dB)
 #   espeak: rate (words per minute), pitch (0-100); the id picks the variant (en-us+m3)
 #   edge:   rate ("+10%"), pitch ("-5Hz"), volume ("+0%")
 # Guests take the `guests` voices in order, skipping any voice already used in the episode,

