@@ -17,7 +17,6 @@ Usage: python benchmarks/long_sentences.py [--lengths 24,40,60,120] [--variants 
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import subprocess
 import sys
 import tempfile
@@ -27,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
-from intelligibility import NEEDED, cer, comparable, whisper_dir  # noqa: E402
+from intelligibility import cer, comparable, recogniser_installed, whisper_dir  # noqa: E402
 
 from pangocast.voice.engines.base import Voice  # noqa: E402
 from pangocast.voice.engines.litert_model import find_model_files  # noqa: E402
@@ -97,10 +96,7 @@ def main() -> int:
     parser.add_argument("--lengths", default="24,40,60,120")
     parser.add_argument("--variants", default="before,after")
     args = parser.parse_args()
-    missing = [m for m in NEEDED if importlib.util.find_spec(m) is None]
-    if missing:
-        print("skipped: the offline recogniser is not installed (missing: "
-              + ", ".join(missing) + "); pip install '.[bench]'")  # fmt: skip
+    if not recogniser_installed("pip install '.[bench]'"):
         return 0
     from faster_whisper import WhisperModel
 
