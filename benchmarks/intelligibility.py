@@ -69,6 +69,15 @@ def whisper_dir() -> Path:
     return target
 
 
+def recogniser_missing() -> bool:
+    """True (and says so) when the offline recogniser's packages are not installed."""
+    missing = [m for m in NEEDED if importlib.util.find_spec(m) is None]
+    if missing:
+        print("skipped: the offline recogniser is not installed (missing: "
+              + ", ".join(missing) + "); see the script's docstring")  # fmt: skip
+    return bool(missing)
+
+
 def comparable(text: str) -> str:
     """Simplified hanzi, numbers as digits, Latin lower-case; no spaces or punctuation."""
     import cn2an
@@ -99,10 +108,7 @@ def main() -> int:
     parser.add_argument("--prosody", nargs="*", default=[])
     parser.add_argument("--sentences", type=int, default=len(SENTENCES))
     args = parser.parse_args()
-    missing = [m for m in NEEDED if importlib.util.find_spec(m) is None]
-    if missing:
-        print("skipped: the offline recogniser is not installed (missing: "
-              + ", ".join(missing) + "); see this script's docstring")  # fmt: skip
+    if recogniser_missing():
         return 0
     from faster_whisper import WhisperModel
 
