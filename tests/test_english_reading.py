@@ -32,6 +32,7 @@ from pangocast.voice.english import english_reading
         ("KUBERNETES", "kubernetes"),
         ("Service Mesh", "Service Mesh"),
         ("PaaS", "Pass"),
+        ("CI/CD", "C I C D"),
         ("IaaS", "I as"),
         ("it's", "it's"),
         ("We shipped v2.1 on GitHub.", "We shipped version 2.1 on Git Hub."),

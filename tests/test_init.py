@@ -169,7 +169,8 @@ def test_an_english_show_builds_offline_in_english(tmp_path: Path) -> None:
     init_show(root, title="Open Talk", language="en", author="Jane Doe")
     (root / "scripts" / "01-open-source.txt").write_text(ENGLISH_SCRIPT, encoding="utf-8")
     project = Project(root)
-    report = build(project, BuildOptions(jobs=1))  # the show's engine: kokoro
+    # espeak, for speed: the show's own engine (kokoro) builds the roundtable below.
+    report = build(project, BuildOptions(jobs=1, engine="espeak"))
     assert [e.status for e in report.episodes] == ["built"]
     out = project.output
 
@@ -230,7 +231,7 @@ def test_init_import_build_an_english_interview_with_the_cli(tmp_path: Path) -> 
     article.write_text(SHORT_INTERVIEW, encoding="utf-8")
     imported = _cli("--project", str(root), "import", str(article))
     assert imported.returncode == 0, imported.stderr
-    built = _cli("--project", str(root), "--quiet", "build", "--jobs", "1")
+    built = _cli("--project", str(root), "--quiet", "build", "--jobs", "1", "--engine", "espeak")
     assert built.returncode == 0, built.stderr
     out = root / "output"
     (vtt,) = out.rglob("*.vtt")

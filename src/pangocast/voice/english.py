@@ -41,6 +41,8 @@ _V_NUMBER = re.compile(r"(?<=[A-Z])v(?=\d)")
 _VERSION = re.compile(r"(?<![A-Za-z0-9])[vV](?=\d+(?:\.\d+)*(?![A-Za-z0-9]))")
 # "PaaS", "SaaS", "IaaS": "X as a service", said as one syllable.
 _AS_A_SERVICE = re.compile(r"(?<![A-Za-z0-9])([A-Z])aaS(?![A-Za-z0-9])")
+# "CI/CD", "TCP/IP": a slash between words is not said.
+_SLASH = re.compile(r"(?<=[A-Za-z0-9])/(?=[A-Za-z])")
 # A word of letters and digits (apostrophes inside: "it's", "API's").
 _WORD = re.compile(r"[A-Za-z0-9]+(?:['’][A-Za-z]+)?")
 # Pieces of one word: capitals, capitalised or lower-case letters, digits.
@@ -65,6 +67,7 @@ def english_reading(text: str) -> str:
       "eh W S", "APIs" -> "eh P I's";
       those in :data:`SAID_AS_WORDS` ("REST", "JSON") and long shouted words stay words,
       and those that alternate consonant and vowel are said as one ("SOFA" -> "Sofa");
+    * a slash between words is silent: "CI/CD" -> "C I C D";
     * "PaaS" -> "Pass", "SaaS" -> "Sass", "IaaS" -> "I as";
     * single letters spelled: "g" -> "G" (a lone lower-case letter would be read as a sound);
     * letters with a number inside: "K8s" -> "K eights", "UK8S" -> "U K eight S",
@@ -74,6 +77,7 @@ def english_reading(text: str) -> str:
     """
     text = _VERSION.sub("version ", text)
     text = _V_NUMBER.sub(" v", text)
+    text = _SLASH.sub(" ", text)
     text = _AS_A_SERVICE.sub(lambda m: "I as" if m[1] == "I" else m[1] + "ass", text)
     return _WORD.sub(lambda m: _word(m.group(0)), text)
 

@@ -42,10 +42,10 @@ FloatArray = npt.NDArray[np.float32]
 SAMPLE_RATE = 24000
 MALE = "jm_kumo"
 VOICES: dict[str, tuple[str, str]] = {
-    "jf_alpha": ("female", "bright, the highest voice (about 250 Hz in English)"),
-    "jf_gongitsune": ("female", "clear, mid-high (about 230 Hz)"),
-    "jf_nezumi": ("female", "soft, high (about 260 Hz)"),
-    "jf_tebukuro": ("female", "warm, the lowest woman's voice (about 210 Hz)"),
+    "jf_alpha": ("female", "bright, high (median F0 in English about 270 Hz)"),
+    "jf_gongitsune": ("female", "clear, unhurried (about 240 Hz)"),
+    "jf_nezumi": ("female", "soft, the lowest woman's voice (about 230 Hz)"),
+    "jf_tebukuro": ("female", "light, the highest voice (about 330 Hz)"),
     MALE: ("male", "calm man's voice (about 95 Hz)"),
 }
 """The five voice packs: id -> (gender, description). Two ids joined by ``+``
@@ -298,7 +298,8 @@ def english_voice_for(prosody: Mapping[str, ProsodyValue]) -> str:
 
     An ``english`` key names it (a Kokoro voice id, or ``espeak`` for espeak-ng);
     otherwise it follows the speaker's pitch ratio (``f0_ratio``, or ``pitch`` in
-    semitones): below 0.8 a man's voice (jm_kumo), else a woman's in the same register.
+    semitones): below 0.8 a man's voice (jm_kumo), else a woman's in the same register
+    (jf_nezumi below 0.92, jf_gongitsune to 1.06, jf_alpha to 1.2, jf_tebukuro above).
 
     Raises:
         SynthesisError: ``english`` names no voice, or the ratio is not a number.
@@ -320,13 +321,16 @@ def english_voice_for(prosody: Mapping[str, ProsodyValue]) -> str:
             ratio = 2 ** (float(prosody.get("pitch", 0.0)) / 12)
     except (TypeError, ValueError) as exc:
         raise SynthesisError("the voice's pitch must be a number") from exc
+    # The neural voice speaks at about 250 Hz; each pack's median F0 in the VOICES notes.
     if ratio < 0.8:
         return MALE
     if ratio < 0.92:
-        return "jf_tebukuro"
+        return "jf_nezumi"
     if ratio <= 1.06:
         return "jf_gongitsune"
-    return "jf_alpha"
+    if ratio <= 1.2:
+        return "jf_alpha"
+    return "jf_tebukuro"
 
 
 class KokoroEngine(Engine):
