@@ -7,7 +7,8 @@ candidate in the same run, and scores them with Whisper-base (faster-whisper):
 * ``espeak``: espeak-ng en-us+f2 (the voice before Kokoro; the fallback);
 * ``piper``: Piper ``en_US-joe-medium`` with its noise off (deterministic; GPL-3.0);
 * ``kokoro``: the voice the engine picks for the speaker (a woman's for the narrator);
-* ``kokoro-male``: jm_kumo, the voice picked for men's roles.
+* ``kokoro-male``: jm_kumo, the voice picked for men's roles;
+* ``kokoro:VOICE``: any other Kokoro voice.
 
 For each: CER over the sentences, English terms found in the sentences' transcripts, and
 terms found when each term is spoken alone (recognised as English). The show's lexicon
@@ -105,6 +106,8 @@ def english_alone(candidate: str, term: str, piper: Clip | None) -> Audio | None
     if candidate == "piper":
         return None if piper is None else Audio.from_float(piper(term, 1.0), 24000)
     voice = kokoro.MALE if candidate == "kokoro-male" else kokoro.english_voice_for({})
+    if candidate.startswith("kokoro:"):
+        voice = candidate.split(":", 1)[1]
     return Audio.from_float(kokoro.speak_english(term, voice), 24000)
 
 
@@ -159,6 +162,8 @@ def main() -> int:
                 prosody = {"english": "espeak"}
             elif candidate == "kokoro-male":
                 prosody = {"english": kokoro.MALE}
+            elif candidate.startswith("kokoro:"):
+                prosody = {"english": candidate.split(":", 1)[1]}
             if candidate == "piper":
                 NeuralEngine._latin_clip = partial(_piper_latin, piper)  # type: ignore[method-assign,assignment]
             voice = Voice.make("neural", "baker", prosody)

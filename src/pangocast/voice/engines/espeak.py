@@ -5,8 +5,9 @@ The library and its data come from the ``espeakng-loader`` wheel (libespeak-ng 1
 call holds one process-wide lock, and the library is initialised once per process (again in
 a forked child, which must not reuse the parent's lock or half-used state).
 
-Besides :class:`EspeakEngine`, :func:`speak_latin` voices a Latin run ("Kubernetes", "K8S")
-in English for the neural engine, which cannot pronounce Latin letters.
+Besides :class:`EspeakEngine`, :func:`phonemes` gives the English phonemes the Kokoro voices
+read, and :func:`speak_latin` voices a Latin run ("Kubernetes", "K8S") in English for the
+neural engine when Kokoro is not installed.
 """
 
 from __future__ import annotations
