@@ -83,7 +83,8 @@ def test_put_get_round_trip(tmp_path: Path) -> None:
 
 def test_truncated_entry_is_detected_removed_and_reported_missing(tmp_path: Path) -> None:
     cache = SegmentCache(tmp_path)
-    p = cache.put(BASE, _tone())
+    cache.put(BASE, _tone())
+    p = cache.path(BASE)
     p.write_bytes(p.read_bytes()[:-1000])
     assert not cache.has(BASE)
     assert cache.get(BASE) is None

@@ -1,0 +1,134 @@
+"""Segments synthesized on a Dask ``distributed`` cluster (``--cluster tcp://HOST:PORT``).
+
+Tasks go through ``client.get_executor()``, a :class:`concurrent.futures.Executor`, so the
+build collects them as it collects a local pool's. An :class:`EnginePlugin` creates the
+engine once per worker (a worker that joins later gets it too); workers must have the
+same Pangocast (and the engine's prerequisites) installed. A worker that dies mid-task
+costs that task a retry on another worker (Dask reschedules it), not the build. Workers
+write to a shared cache (S3) themselves; with a local cache they send the audio back and
+the build stores it.
+
+A failure of the segment itself (:class:`~pangocast.core.errors.PangocastError`) comes
+back as the task's value rather than raised, so Dask does not retry what would only fail
+again; only unexpected errors are retried (:data:`RETRIES`).
+"""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import Future
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from distributed import Client, get_worker
+from distributed.diagnostics.plugin import WorkerPlugin
+
+from pangocast.core.errors import BuildError, PangocastError
+from pangocast.voice.engines import Engine
+from pangocast.voice.executors import SegmentWorkers
+from pangocast.voice.segments import SegmentStore
+
+if TYPE_CHECKING:
+    from pangocast.voice.synth import SegmentJob
+
+CONNECT_TIMEOUT = 5.0
+"""Seconds to reach the scheduler, and again to see a first worker, before giving up."""
+
+RETRIES = 2
+"""Extra tries of a task that failed unexpectedly (a lost worker is rescheduled anyway)."""
+
+
+def _plugin_name(cls: type[Engine]) -> str:
+    return f"pangocast-engine:{cls.__module__}.{cls.__qualname__}"
+
+
+class EnginePlugin(WorkerPlugin):
+    """Creates the engine once per Dask worker, when the worker gets the plugin."""
+
+    def __init__(self, cls: type[Engine]) -> None:
+        self.cls = cls
+        self.name = _plugin_name(cls)
+        self.engine: Engine | None = None
+        self.jobs = 0
+        """Segments this worker synthesized (tests and diagnostics read it)."""
+        self.lock: threading.Lock | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"cls": self.cls, "name": self.name}  # no engine or lock on the wire
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["cls"])  # type: ignore[misc]
+
+    def setup(self, worker: Any) -> None:
+        self.engine = self.cls()
+        self.lock = threading.Lock()
+
+
+def _cluster_job(job: SegmentJob, cache: SegmentStore, plugin: str) -> object:
+    """A segment on a Dask worker, with the worker's engine (see module)."""
+    from pangocast.voice.synth import synthesize_one
+
+    p = get_worker().plugins[plugin]
+    assert isinstance(p, EnginePlugin)
+    assert p.engine is not None and p.lock is not None  # set by setup
+    try:
+        # engines are not thread-safe: a worker started with more threads runs one at a time
+        with p.lock:
+            result, audio = synthesize_one(p.engine, job)
+            p.jobs += 1
+        if cache.shared:
+            cache.put(job.key, audio)
+            return result
+        return replace(result, audio=audio)
+    except PangocastError as exc:
+        return exc
+
+
+class ClusterWorkers(SegmentWorkers):
+    """Tasks on a Dask cluster (see module)."""
+
+    def __init__(self, client: Client, cls: type[Engine], cache: SegmentStore) -> None:
+        self.client = client
+        self.cache = cache
+        self.plugin = _plugin_name(cls)
+        try:
+            client.register_plugin(EnginePlugin(cls), name=self.plugin)
+        except Exception as exc:
+            client.close()
+            raise BuildError(
+                f"the cluster's workers cannot create the engine: {exc}",
+                hint="install the same pangocast (and the engine's prerequisites) on them",
+            ) from exc
+        self.executor = client.get_executor(retries=RETRIES, pure=False)
+
+    def submit(self, job: SegmentJob) -> Future[Any]:
+        return self.executor.submit(_cluster_job, job, self.cache, self.plugin)
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self.client.close()
+
+
+def connect(address: str) -> Client:
+    """A client of the Dask scheduler at ``address``, once it has a worker.
+
+    Raises:
+        BuildError: the scheduler cannot be reached, or no worker joins, within
+            :data:`CONNECT_TIMEOUT` seconds.
+    """
+    import dask
+
+    hint = "start `dask scheduler` and `dask worker` there, or fix --cluster / PANGOCAST_CLUSTER"
+    with dask.config.set({"distributed.comm.timeouts.connect": f"{CONNECT_TIMEOUT}s"}):
+        try:
+            client = Client(address, timeout=CONNECT_TIMEOUT, set_as_default=False)
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise BuildError(f"cannot reach the Dask cluster at {address}", hint=hint) from exc
+    try:
+        client.wait_for_workers(1, timeout=CONNECT_TIMEOUT)
+    except (OSError, TimeoutError) as exc:
+        client.close()
+        raise BuildError(f"the Dask cluster at {address} has no workers", hint=hint) from exc
+    return client
