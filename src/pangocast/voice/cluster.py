@@ -16,14 +16,14 @@ again; only unexpected errors are retried (:data:`RETRIES`).
 from __future__ import annotations
 
 import threading
-from concurrent.futures import Future
+from concurrent.futures import CancelledError, Future
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from distributed import Client, get_worker
 from distributed.diagnostics.plugin import WorkerPlugin
 
-from pangocast.core.errors import BuildError, PangocastError
+from pangocast.core.errors import BuildError, PangocastError, SynthesisError
 from pangocast.voice.engines import Engine
 from pangocast.voice.executors import SegmentWorkers
 from pangocast.voice.segments import SegmentStore
@@ -31,7 +31,7 @@ from pangocast.voice.segments import SegmentStore
 if TYPE_CHECKING:
     from pangocast.voice.synth import SegmentJob
 
-CONNECT_TIMEOUT = 5.0
+CONNECT_TIMEOUT = 3.0
 """Seconds to reach the scheduler, and again to see a first worker, before giving up."""
 
 RETRIES = 2
@@ -103,6 +103,27 @@ class ClusterWorkers(SegmentWorkers):
 
     def submit(self, job: SegmentJob) -> Future[Any]:
         return self.executor.submit(_cluster_job, job, self.cache, self.plugin)
+
+    def outcome(self, fut: Future[Any]) -> object:
+        """A task that stopped every worker it ran on comes back as a SynthesisError.
+
+        Raises:
+            BuildError: the cluster was lost.
+        """
+        from distributed import KilledWorker
+
+        try:
+            return fut.result()
+        except KilledWorker:
+            return SynthesisError(
+                "the segment's task stopped every Dask worker that ran it",
+                hint="see the workers' logs (out of memory?); build again to retry",
+            )
+        except (CancelledError, OSError) as exc:
+            raise BuildError(
+                f"lost the Dask cluster: {exc or type(exc).__name__}",
+                hint="finished segments are cached; build again when the scheduler is back",
+            ) from exc
 
     def close(self) -> None:
         try:

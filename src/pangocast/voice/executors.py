@@ -36,9 +36,13 @@ class SegmentWorkers(ABC):
         """Start ``job``: the future's value is a ``SegmentResult`` (its ``audio`` set when
         the caller must store it) or the ``PangocastError`` the segment failed with."""
 
+    def outcome(self, fut: Future[Any]) -> object:
+        """The finished ``fut``'s value (see :meth:`submit`); raises what the job raised."""
+        return fut.result()
+
     def close(self) -> None:
         """Stop the workers (pending jobs were cancelled by the caller)."""
-        self.executor.shutdown(wait=True, cancel_futures=True)
+        self.executor.shutdown(wait=True)
 
     def __enter__(self) -> SegmentWorkers:
         return self

@@ -14,13 +14,16 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future, as_completed
 from dataclasses import dataclass, field, replace
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pangocast.audio.pcm import Audio
 from pangocast.core.errors import EngineUnavailableError, PangocastError, SynthesisError
 from pangocast.voice.engines import Engine, engine_class, get_engine
 from pangocast.voice.engines.base import Voice
 from pangocast.voice.segments import SegmentStore
+
+if TYPE_CHECKING:
+    from pangocast.voice.executors import SegmentWorkers
 
 
 @dataclass(frozen=True)
@@ -173,7 +176,7 @@ def synthesize_missing(
             for j in todo:
                 futures[pool.submit(j)] = j
             for fut in as_completed(futures):
-                _record(report, futures[fut], partial(_collect, fut, cache), on_done)
+                _record(report, futures[fut], partial(_collect, pool, fut, cache), on_done)
         except BaseException:
             for fut in futures:
                 fut.cancel()
@@ -181,9 +184,9 @@ def synthesize_missing(
     return report
 
 
-def _collect(fut: Future[Any], cache: SegmentStore) -> SegmentResult:
+def _collect(pool: SegmentWorkers, fut: Future[Any], cache: SegmentStore) -> SegmentResult:
     """A worker's outcome: its error raised, its audio stored when it could not store it."""
-    out = fut.result()
+    out = pool.outcome(fut)
     if isinstance(out, PangocastError):
         raise out
     assert isinstance(out, SegmentResult)
