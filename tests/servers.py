@@ -156,6 +156,9 @@ class DaskCluster:
             "127.0.0.1",
             "--name",
             name,
+            # a worker whose scheduler is gone (a test run killed) exits on its own
+            "--death-timeout",
+            "30",
         ]
         log = (self.logs / f"{name}.log").open("wb")
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=self.env)

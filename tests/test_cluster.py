@@ -174,15 +174,18 @@ def test_a_worker_killed_mid_task_costs_a_retry_not_the_build_fake_engine(
     assert report.synthesized == len(SegmentCache(Project(show_dir).segments).keys()) > 0
 
 
-def test_an_unreachable_cluster_is_one_error_line(show_dir: Path) -> None:
+@pytest.mark.parametrize("how", ["--cluster", "PANGOCAST_CLUSTER"])
+def test_an_unreachable_cluster_is_one_error_line(show_dir: Path, how: str) -> None:
     from tests.servers import free_port
 
     address = f"tcp://127.0.0.1:{free_port()}"  # nothing listens there
+    flag = ["--cluster", address] if how == "--cluster" else []
+    env = {**os.environ, "PANGOCAST_CLUSTER": address} if not flag else None
     t0 = time.monotonic()
     proc = subprocess.run(
         [sys.executable, "-m", "pangocast_cli", "-q", "--project", str(show_dir), "build",
-         "--engine", "espeak", "--cluster", address],
-        capture_output=True, text=True, timeout=120,
+         "--engine", "espeak", *flag],
+        capture_output=True, text=True, timeout=120, env=env,
     )  # fmt: skip
     assert proc.returncode == 1
     assert proc.stderr.splitlines() == [
@@ -222,3 +225,30 @@ def test_a_wrong_secret_is_one_error_naming_the_variables(
     with pytest.raises(BuildError, match="AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY") as err:
         cache_stats(Project(show_dir), bucket)
     assert err.value.one_line().startswith(f"segment cache {bucket}: cannot list:")
+
+
+def test_ctrl_c_stops_a_cluster_build_with_one_line(
+    show_dir: Path, cluster: DaskCluster, tmp_path: Path
+) -> None:
+    from tests.servers import ROOT, worker_env
+
+    script = sorted((ROOT / "scripts").glob("*.txt"))[0]  # a long episode: time to interrupt
+    shutil.copy2(script, show_dir / "scripts" / script.name)
+    cmd = [sys.executable, "-m", "pangocast_cli", "-q", "--project", str(show_dir), "build",
+           "--engine", "espeak", "--cluster", cluster.address]  # fmt: skip
+    proc = subprocess.Popen(
+        cmd, env=worker_env({}), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    segments = show_dir / ".cache" / "segments"
+    deadline = time.monotonic() + 60
+    while not list(segments.rglob("*.wav")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    t0 = time.monotonic()
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130
+    assert err.splitlines() == [
+        "interrupted: finished segments are cached; run the same command again"
+    ]
+    assert time.monotonic() - t0 < 10
+    assert not (show_dir / "output" / "feed.xml").exists()

@@ -1,7 +1,9 @@
 """Segments synthesized on a Dask ``distributed`` cluster (``--cluster tcp://HOST:PORT``).
 
-Tasks go through ``client.get_executor()``, a :class:`concurrent.futures.Executor`, so the
-build collects them as it collects a local pool's. An :class:`EnginePlugin` creates the
+Each task's Dask future is mirrored by a :class:`concurrent.futures.Future` (what
+``client.get_executor()`` does, minus its race on Ctrl-C: a task finishing just as the
+build cancels it made distributed log a traceback), so the build collects them as it
+collects a local pool's. An :class:`EnginePlugin` creates the
 engine once per worker (a worker that joins later gets it too); workers must have the
 same Pangocast (and the engine's prerequisites) installed. A worker that dies mid-task
 costs that task a retry on another worker (Dask reschedules it), not the build. Workers
@@ -15,12 +17,14 @@ again; only unexpected errors are retried (:data:`RETRIES`).
 
 from __future__ import annotations
 
+import contextlib
 import threading
-from concurrent.futures import CancelledError, Future
+from concurrent.futures import CancelledError, Future, InvalidStateError
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from distributed import Client, get_worker
+from distributed import Future as DaskFuture
 from distributed.diagnostics.plugin import WorkerPlugin
 
 from pangocast.core.errors import BuildError, PangocastError, SynthesisError
@@ -45,21 +49,17 @@ def _plugin_name(cls: type[Engine]) -> str:
 class EnginePlugin(WorkerPlugin):
     """Creates the engine once per Dask worker, when the worker gets the plugin."""
 
+    engine: Engine | None = None
+    lock: threading.Lock | None = None
+    jobs = 0
+    """Segments this worker synthesized (tests and diagnostics read it)."""
+
     def __init__(self, cls: type[Engine]) -> None:
         self.cls = cls
         self.name = _plugin_name(cls)
-        self.engine: Engine | None = None
-        self.jobs = 0
-        """Segments this worker synthesized (tests and diagnostics read it)."""
-        self.lock: threading.Lock | None = None
-
-    def __getstate__(self) -> dict[str, Any]:
-        return {"cls": self.cls, "name": self.name}  # no engine or lock on the wire
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__init__(state["cls"])  # type: ignore[misc]
 
     def setup(self, worker: Any) -> None:
+        # made here, on the worker: an engine (a loaded model) never travels pickled
         self.engine = self.cls()
         self.lock = threading.Lock()
 
@@ -99,10 +99,32 @@ class ClusterWorkers(SegmentWorkers):
                 f"the cluster's workers cannot create the engine: {exc}",
                 hint="install the same pangocast (and the engine's prerequisites) on them",
             ) from exc
-        self.executor = client.get_executor(retries=RETRIES, pure=False)
+        self._tasks: list[DaskFuture[Any]] = []
 
     def submit(self, job: SegmentJob) -> Future[Any]:
-        return self.executor.submit(_cluster_job, job, self.cache, self.plugin)
+        task = self.client.submit(
+            _cluster_job, job, self.cache, self.plugin, retries=RETRIES, pure=False
+        )
+        mirror: Future[Any] = Future()
+
+        def finished(task: DaskFuture[Any]) -> None:  # in a thread of the client
+            try:
+                value = task.result()
+            except BaseException as exc:
+                with contextlib.suppress(InvalidStateError):  # cancelled by the build
+                    mirror.set_exception(exc)
+            else:
+                with contextlib.suppress(InvalidStateError):
+                    mirror.set_result(value)
+
+        def cancelled(mirror: Future[Any]) -> None:
+            if mirror.cancelled():
+                task.cancel()
+
+        task.add_done_callback(finished)
+        mirror.add_done_callback(cancelled)
+        self._tasks.append(task)
+        return mirror
 
     def outcome(self, fut: Future[Any]) -> object:
         """A task that stopped every worker it ran on comes back as a SynthesisError.
@@ -127,7 +149,7 @@ class ClusterWorkers(SegmentWorkers):
 
     def close(self) -> None:
         try:
-            super().close()
+            self.client.cancel([t for t in self._tasks if not t.done()])
         finally:
             self.client.close()
 
