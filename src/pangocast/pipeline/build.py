@@ -27,7 +27,7 @@ from pangocast.core.project import Project, load_show
 from pangocast.pipeline.episode import EpisodeDelivery, engine_rate
 from pangocast.pipeline.events import BuildEvents, BuildOptions, BuildReport, EpisodeReport
 from pangocast.pipeline.publishing import AddedFiles, publish, publish_cover
-from pangocast.pipeline.schedule import ASSEMBLY_MODULES, Waiting, preload
+from pangocast.pipeline.schedule import ASSEMBLY_MODULES, CLUSTER_MODULES, Waiting, preload
 from pangocast.pipeline.turn_prep import TurnPrep
 from pangocast.publish.manifest import BuiltEpisode, read_manifest
 from pangocast.publish.output import build_lock, sweep_temporary
@@ -67,6 +67,10 @@ def _build(
     cleanup: contextlib.ExitStack,
 ) -> BuildReport:
     sweep_temporary(project.output)  # left by a killed build; we hold the lock
+    if options.cluster:
+        # distributed takes 1.5-2 s to import: while the build plans, not while the
+        # cluster's workers wait for their first segment
+        preload(CLUSTER_MODULES)
 
     if options.engine:
         engine_class(options.engine)  # an unknown engine name is the first thing to report
