@@ -7,9 +7,11 @@ records every call; it is NOT a real engine, and the tests that use it say so by
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pytest
 
 from pangocast.audio.pcm import Audio
 from pangocast.voice.engines.base import Engine, Voice, VoiceInfo
@@ -145,6 +147,24 @@ class FakeSlowToneEngine(FakeToneEngine):
         return super().synthesize(text, voice)
 
 
+class FakeCrawlingToneEngine(FakeToneEngine):
+    """Plumbing stand-in, offline, that takes 0.25 s over every sentence and first leaves a
+    file named after its process id in ``$PANGOCAST_TEST_MARKERS`` (when set): a test sees
+    which worker process is mid-task, and kills it."""
+
+    name = "fake-crawling"
+
+    def synthesize(self, text: str, voice: Voice) -> Audio:
+        import os
+        from pathlib import Path
+
+        markers = os.environ.get("PANGOCAST_TEST_MARKERS")
+        if markers:
+            (Path(markers) / str(os.getpid())).touch()
+        time.sleep(0.25)
+        return super().synthesize(text, voice)
+
+
 def instance_class(engine: Engine) -> type[Engine]:
     """A class to register by name (:func:`pangocast.voice.engines.register_engine`) whose
     construction hands back ``engine`` itself, so a test selects its stand-in by name, as a
@@ -154,3 +174,22 @@ def instance_class(engine: Engine) -> type[Engine]:
         return engine
 
     return type(f"Registered{type(engine).__name__}", (type(engine),), {"__new__": new})
+
+
+FAKE_CASTING = """
+[engines.{name}]
+narrator = {{voice="t"}}
+host = {{voice="t", pitch = -5}}
+guests = [{{voice="t", pitch = 3}}, {{voice="t", pitch = 6}}]
+"""
+
+
+def cast_fake(show: Path, name: str, cls: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Register the stand-in class ``cls`` of this module as engine ``name`` (for this
+    test) and cast every role of the show folder ``show`` with it; returns ``name``."""
+    from pangocast.voice.engines import ENGINES
+
+    monkeypatch.setitem(ENGINES, name, ("tests.fakes", cls))
+    casting = show / "voices" / "casting.toml"
+    casting.write_text(casting.read_text() + FAKE_CASTING.format(name=name), encoding="utf-8")
+    return name

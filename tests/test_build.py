@@ -389,3 +389,30 @@ def test_replacing_a_sting_mp3_rebuilds_the_episodes(show_dir: Path) -> None:
     again = build(project, BuildOptions(engine="espeak", jobs=1))
     assert [e.status for e in again.episodes] == ["built"]
     assert again.episodes[0].audio != first.episodes[0].audio
+
+
+def test_a_damaged_segment_is_synthesized_again_with_a_warning_fake_engine(
+    show_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pangocast.voice.segments import SegmentCache
+    from tests.fakes import cast_fake
+
+    cast_fake(show_dir, "fake-tone", "FakeToneEngine", monkeypatch)
+    project = Project(show_dir)
+    clean = build(project, BuildOptions(engine="fake-tone", jobs=1))
+    clean_mp3 = (project.output / str(clean.episodes[0].audio)).read_bytes()
+    cache = SegmentCache(project.segments)
+    victim = sorted(cache.keys())[0]
+    data = bytearray(cache.path(victim).read_bytes())
+    data[len(data) // 2] ^= 0x01  # one bit of one sample
+    cache.path(victim).write_bytes(bytes(data))
+    shutil.rmtree(project.output)  # the episode is assembled again, from the cache
+
+    noted = Noted()
+    again = build(project, BuildOptions(engine="fake-tone", jobs=1), noted)
+    assert [n.what for n in noted.notices] == [
+        "1 cached segment(s) did not match their checksum (damaged in storage);"
+        " they are synthesized again"
+    ]
+    assert again.synthesized == 1
+    assert (project.output / str(again.episodes[0].audio)).read_bytes() == clean_mp3

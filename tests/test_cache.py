@@ -83,7 +83,8 @@ def test_put_get_round_trip(tmp_path: Path) -> None:
 
 def test_truncated_entry_is_detected_removed_and_reported_missing(tmp_path: Path) -> None:
     cache = SegmentCache(tmp_path)
-    p = cache.put(BASE, _tone())
+    cache.put(BASE, _tone())
+    p = cache.path(BASE)
     p.write_bytes(p.read_bytes()[:-1000])
     assert not cache.has(BASE)
     assert cache.get(BASE) is None
@@ -108,3 +109,44 @@ def test_prune_keeps_only_referenced(tmp_path: Path) -> None:
     gone = cache.prune({BASE})
     assert gone.entries == 1 and gone.bytes > 0
     assert cache.keys() == [BASE]
+
+
+def _flip_a_sample_byte(path: Path) -> None:
+    data = bytearray(path.read_bytes())
+    data[44 + 101] ^= 0x10  # inside the samples: the header still reads as a whole WAV
+    path.write_bytes(bytes(data))
+
+
+def test_a_flipped_sample_byte_fails_the_checksum_and_the_entry_goes(tmp_path: Path) -> None:
+    cache = SegmentCache(tmp_path)
+    cache.put(BASE, _tone())
+    assert (tmp_path / BASE[:2] / f"{BASE}.sha256").is_file()
+    _flip_a_sample_byte(cache.path(BASE))
+    assert cache.has(BASE)  # the cheap check cannot tell ...
+    assert cache.verify([BASE]) == [BASE]  # ... reading it does
+    assert not cache.has(BASE) and cache.get(BASE) is None
+    assert not list(tmp_path.rglob(f"{BASE}*"))
+
+
+def test_an_entry_from_before_checksums_is_adopted_on_read(tmp_path: Path) -> None:
+    cache = SegmentCache(tmp_path)
+    cache.put(BASE, _tone())
+    digest = tmp_path / BASE[:2] / f"{BASE}.sha256"
+    expected = digest.read_text()
+    digest.unlink()
+    assert cache.verify([BASE]) == []
+    assert digest.read_text() == expected
+    _flip_a_sample_byte(cache.path(BASE))
+    assert cache.get(BASE) is None  # from then on, a change is caught
+
+
+def test_prune_removes_checksums_with_their_entries(tmp_path: Path) -> None:
+    cache = SegmentCache(tmp_path)
+    other = segment_key("neural", "m1", V, "再见。")
+    cache.put(BASE, _tone())
+    cache.put(other, _tone())
+    cache.prune({BASE})
+    assert sorted(p.name for p in tmp_path.rglob("*") if p.is_file()) == [
+        f"{BASE}.sha256",
+        f"{BASE}.wav",
+    ]

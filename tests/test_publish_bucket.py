@@ -26,7 +26,7 @@ from pangocast.core.errors import BuildError
 from pangocast.core.project import Project
 from pangocast.pipeline.build import BuildOptions, build
 from pangocast.publish.bucket import IMMUTABLE, LOCK_KEY, publish_to_bucket
-from tests.s3_server import S3Server, s3_server  # noqa: F401 - the fixture
+from tests.servers import start_seaweed
 
 SCRIPT = """+++
 title = "Small library, big promises"
@@ -48,11 +48,18 @@ Ben Okoro: Fixes with a test.
 """
 
 
+@pytest.fixture(scope="module")
+def s3_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """A real S3 server (SeaweedFS) for this module, stopped afterwards."""
+    with start_seaweed(tmp_path_factory.mktemp("publish-weed") / "data") as env:
+        yield env
+
+
 @pytest.fixture
-def aws_env(s3_server: S3Server, monkeypatch: pytest.MonkeyPatch) -> S3Server:  # noqa: F811
-    for key, value in s3_server.env.items():
+def aws_env(s3_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    for key, value in s3_env.items():
         monkeypatch.setenv(key, value)
-    return s3_server
+    return s3_env
 
 
 @pytest.fixture
@@ -78,7 +85,7 @@ def _objects(store: S3Store) -> dict[str, int]:
     return {m["path"]: m["size"] for batch in obstore.list(store) for m in batch}
 
 
-def test_publish_serves_the_show_from_the_bucket(aws_env: S3Server, show: Project) -> None:
+def test_publish_serves_the_show_from_the_bucket(aws_env: dict[str, str], show: Project) -> None:
     url = "s3://pangocast-tests/first"
     report = publish_to_bucket(show.output, url)
     store = _store("first")
@@ -117,7 +124,9 @@ def test_publish_serves_the_show_from_the_bucket(aws_env: S3Server, show: Projec
     assert again.uploaded == [] and len(again.unchanged) == len(local)
 
 
-def test_one_sentence_edit_republishes_only_what_changed(aws_env: S3Server, show: Project) -> None:
+def test_one_sentence_edit_republishes_only_what_changed(
+    aws_env: dict[str, str], show: Project
+) -> None:
     url = "s3://pangocast-tests/edit"
     publish_to_bucket(show.output, url)
     old = {p.relative_to(show.output).as_posix() for p in show.output.rglob("*") if p.is_file()}
@@ -148,7 +157,7 @@ def test_one_sentence_edit_republishes_only_what_changed(aws_env: S3Server, show
     assert not set(gone) & set(_objects(store))
 
 
-def test_a_running_publish_holds_the_bucket(aws_env: S3Server, show: Project) -> None:
+def test_a_running_publish_holds_the_bucket(aws_env: dict[str, str], show: Project) -> None:
     url = "s3://pangocast-tests/locked"
     store = _store("locked")
     now = dt.datetime.now(dt.UTC)
@@ -162,7 +171,9 @@ def test_a_running_publish_holds_the_bucket(aws_env: S3Server, show: Project) ->
     assert "feed.xml" in _objects(store) and LOCK_KEY not in _objects(store)
 
 
-def test_a_feed_changed_meanwhile_is_not_overwritten(aws_env: S3Server, show: Project) -> None:
+def test_a_feed_changed_meanwhile_is_not_overwritten(
+    aws_env: dict[str, str], show: Project
+) -> None:
     url = "s3://pangocast-tests/race"
     store = _store("race")
     publish_to_bucket(show.output, url)
@@ -178,7 +189,7 @@ def test_a_feed_changed_meanwhile_is_not_overwritten(aws_env: S3Server, show: Pr
     assert bytes(obstore.get(store, "feed.xml").bytes()) == b"<rss>theirs</rss>"
 
 
-def test_cli_publish_and_an_unreachable_bucket(aws_env: S3Server, show: Project) -> None:
+def test_cli_publish_and_an_unreachable_bucket(aws_env: dict[str, str], show: Project) -> None:
     def cli(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [sys.executable, "-m", "pangocast_cli", "--project", str(show.root), *args],

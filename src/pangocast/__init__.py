@@ -226,20 +226,29 @@ def publish(
     )
 
 
-def cache_stats(project: Project) -> CacheStats:
-    """How many synthesized segments the show's cache holds, and their size."""
-    from pangocast.voice.segments import SegmentCache
-
-    return SegmentCache(project.segments).stats()
-
-
-def prune_cache(project: Project, engines: Sequence[str] = ()) -> PruneReport:
-    """Remove the cached segments no script needs any more with ``engines``' casting.
+def cache_stats(project: Project, cache: str | None = None) -> CacheStats:
+    """How many synthesized segments the cache holds, and their size: the show's
+    ``.cache/segments``, or ``cache`` (``s3://BUCKET/PREFIX`` or a folder).
 
     Raises:
-        PangocastError: a script or the casting is malformed (nothing is removed), or a
-            build holds the show's lock.
+        ConfigError: ``cache`` is not a folder or an S3 URL.
+        BuildError: the bucket cannot be read.
+    """
+    from pangocast.voice.segments import open_cache
+
+    return open_cache(cache, project.segments).stats()
+
+
+def prune_cache(
+    project: Project, engines: Sequence[str] = (), cache: str | None = None
+) -> PruneReport:
+    """Remove the cached segments no script needs any more with ``engines``' casting, from
+    the show's cache or ``cache`` (``s3://BUCKET/PREFIX`` or a folder).
+
+    Raises:
+        PangocastError: a script or the casting is malformed (nothing is removed), a
+            build holds the show's lock, or the bucket cannot be reached.
     """
     from pangocast.voice.prune import prune_cache as run
 
-    return run(project, engines)
+    return run(project, engines, cache)

@@ -49,6 +49,16 @@ def _on_sigint(signum: int, frame: object) -> None:
 
 state = State()
 
+CacheOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--cache",
+        envvar="PANGOCAST_SEGMENT_CACHE",
+        help="Segment cache: s3://BUCKET/PREFIX (endpoint and credentials from AWS_*) or a"
+        " folder; default: the show's .cache/segments.",
+    ),
+]
+
 EngineOpt = Annotated[
     str | None,
     typer.Option(
@@ -96,6 +106,15 @@ def build_cmd(
     keep_going: Annotated[
         bool, typer.Option("--keep-going", "-k", help="Build the other episodes when one fails.")
     ] = False,
+    cluster: Annotated[
+        str | None,
+        typer.Option(
+            "--cluster",
+            envvar="PANGOCAST_CLUSTER",
+            help="Synthesize on the Dask cluster whose scheduler is at tcp://HOST:PORT.",
+        ),
+    ] = None,
+    cache: CacheOpt = None,
 ) -> None:
     """Build MP3 episodes, transcripts, chapters, the site and output/feed.xml."""
     from pangocast.pipeline.events import BuildOptions
@@ -109,6 +128,8 @@ def build_cmd(
         jobs=jobs,
         base_url=base_url,
         keep_going=keep_going,
+        cluster=cluster,
+        cache=cache,
     )
     with RichEvents(console) as events:
         report = pangocast.build(state.project, options, events)
@@ -283,9 +304,9 @@ def publish_cmd(
 
 
 @cache_app.command("stats")
-def cache_stats() -> None:
+def cache_stats(cache: CacheOpt = None) -> None:
     """How many segments the cache holds and their size."""
-    s = pangocast.cache_stats(state.project)
+    s = pangocast.cache_stats(state.project, cache)
     typer.echo(f"{s.entries} segments, {s.bytes / 1e6:.1f} MB")
 
 
@@ -300,9 +321,10 @@ def cache_prune(
             " voices/casting.toml).",
         ),
     ] = None,
+    cache: CacheOpt = None,
 ) -> None:
     """Remove segments no script needs any more, with the current casting and lexicon."""
-    report = pangocast.prune_cache(state.project, engine or ())
+    report = pangocast.prune_cache(state.project, engine or (), cache)
     typer.echo(
         f"removed {report.removed.entries} segments ({report.removed.bytes / 1e6:.1f} MB);"
         f" kept {report.kept.entries} ({report.kept.bytes / 1e6:.1f} MB) for"

@@ -27,7 +27,7 @@ from pangocast.core.project import Project, load_show
 from pangocast.pipeline.episode import EpisodeDelivery, engine_rate
 from pangocast.pipeline.events import BuildEvents, BuildOptions, BuildReport, EpisodeReport
 from pangocast.pipeline.publishing import AddedFiles, publish, publish_cover
-from pangocast.pipeline.schedule import ASSEMBLY_MODULES, Waiting, preload
+from pangocast.pipeline.schedule import ASSEMBLY_MODULES, CLUSTER_MODULES, Waiting, preload
 from pangocast.pipeline.turn_prep import TurnPrep
 from pangocast.publish.manifest import BuiltEpisode, read_manifest
 from pangocast.publish.output import build_lock, sweep_temporary
@@ -35,8 +35,8 @@ from pangocast.script.catalogue import in_show_order, load_episodes, numbered, s
 from pangocast.voice.casting import load_casting, with_fallback
 from pangocast.voice.engines import choose_engine, engine_class, get_engine
 from pangocast.voice.lexicon import load_lexicon
-from pangocast.voice.plan import Planner, all_jobs
-from pangocast.voice.segments import SegmentCache
+from pangocast.voice.plan import EpisodePlan, Planner, all_jobs
+from pangocast.voice.segments import open_cache
 from pangocast.voice.synth import SegmentJob, SegmentResult, default_workers, synthesize_missing
 
 
@@ -67,6 +67,10 @@ def _build(
     cleanup: contextlib.ExitStack,
 ) -> BuildReport:
     sweep_temporary(project.output)  # left by a killed build; we hold the lock
+    if options.cluster:
+        # distributed takes 1.5-2 s to import: while the build plans, not while the
+        # cluster's workers wait for their first segment
+        preload(CLUSTER_MODULES)
 
     if options.engine:
         engine_class(options.engine)  # an unknown engine name is the first thing to report
@@ -88,19 +92,10 @@ def _build(
     engine = get_engine(engine_name)
     planner = Planner(engine, rules, lexicon, language=show.language)
     plans = [planner.plan_in_show(ep, show) for ep in chosen]
-    cache = SegmentCache(project.segments)
+    cache = open_cache(options.cache, project.segments)
     jobs = all_jobs(plans)
     unique_keys = {j.key for j in jobs}
-    missing = {k for k in unique_keys if not cache.has(k)}
-    ev.planned(len(plans), len(unique_keys), len(missing))
-    if missing:  # episodes will be assembled: have their modules ready by then
-        preload(ASSEMBLY_MODULES)
-    workers = options.jobs or default_workers()
-    prep: TurnPrep | None = None
-    if missing and workers > 1:
-        # the turns of the episodes that wait for segments are voiced as they complete
-        prep = TurnPrep(cache, pacing.sentence, lambda plan: engine_rate(plan, cache))
-        cleanup.callback(prep.close)
+    missing = unique_keys - cache.present(unique_keys)
 
     report = BuildReport()
     unvoiced: set[str] = set()
@@ -111,13 +106,6 @@ def _build(
     built: dict[str, BuiltEpisode] = {}
     made: set[str] = set()  # keys synthesized by this build
     failed: dict[str, PangocastError] = {}
-    waiting = Waiting()
-    for i, plan in enumerate(plans):
-        plan_missing = {j.key for j in plan.jobs()} & missing
-        waiting.track(i, plan_missing)
-        if prep is not None and plan_missing:
-            prep.watch(plan, missing)
-
     delivery = EpisodeDelivery(
         project,
         show,
@@ -126,12 +114,29 @@ def _build(
         engine_name,
         cover,
         ev,
-        prep,
+        None,
         made=made,
         missing=missing,
         failed=failed,
         built=built,
     )
+    _verify_segments(delivery, plans, numbers, published, missing, ev)
+    ev.planned(len(plans), len(unique_keys), len(missing))
+    if missing:  # episodes will be assembled: have their modules ready by then
+        preload(ASSEMBLY_MODULES)
+    # on a cluster this process only assembles: it has a core for the work below
+    workers = 2 if options.cluster else options.jobs or default_workers()
+    if missing and workers > 1:
+        # the turns of the episodes that wait for segments are voiced as they complete
+        delivery.prep = TurnPrep(cache, pacing.sentence, lambda plan: engine_rate(plan, cache))
+        cleanup.callback(delivery.prep.close)
+    prep = delivery.prep
+    waiting = Waiting()
+    for i, plan in enumerate(plans):
+        plan_missing = {j.key for j in plan.jobs()} & missing
+        waiting.track(i, plan_missing)
+        if prep is not None and plan_missing:
+            prep.watch(plan, missing)
 
     def finish(i: int) -> None:
         if not waiting.finish(i):
@@ -172,6 +177,7 @@ def _build(
         cache,
         workers=options.jobs,
         on_done=on_done,
+        cluster=options.cluster,
     )
     failed.update(synth.failed)
     # Only the engine refusing a voice calls for the fallback; a cache that cannot be
@@ -198,7 +204,12 @@ def _build(
         retry_jobs = all_jobs(plans)
         missing |= {j.key for j in retry_jobs if not cache.has(j.key)}
         again = synthesize_missing(
-            engine_name, retry_jobs, cache, workers=options.jobs, on_done=on_done
+            engine_name,
+            retry_jobs,
+            cache,
+            workers=options.jobs,
+            on_done=on_done,
+            cluster=options.cluster,
         )
         synth.done.extend(again.done)
         synth.failed = again.failed
@@ -223,6 +234,38 @@ def _build(
     added.publishing = True
     report.feed = publish(project, show, list(built.values()), cover, previous)
     return report
+
+
+def _verify_segments(
+    delivery: EpisodeDelivery,
+    plans: list[EpisodePlan],
+    numbers: dict[str, int],
+    published: dict[str, BuiltEpisode],
+    missing: set[str],
+    ev: BuildEvents,
+) -> None:
+    """Check the cached segments of every episode that will be assembled against their
+    checksums; damaged ones join ``missing`` (synthesized again) with one warning. An
+    episode kept as published reads no segment, so its segments are not read here."""
+    cache = delivery.cache
+    keys: dict[str, None] = {}
+    for plan in plans:
+        slug = plan.meta.slug
+        if not delivery.is_published(
+            delivery.fingerprint(plan, numbers[slug]), published.get(slug)
+        ):
+            keys.update((j.key, None) for j in plan.jobs() if j.key not in missing)
+    damaged = cache.verify(keys)
+    if damaged:
+        missing.update(damaged)
+        ev.warning(
+            Notice(
+                f"{len(damaged)} cached segment(s) did not match their checksum"
+                " (damaged in storage); they are synthesized again",
+                path=cache.location,
+                hint="check the disk or bucket holding the segment cache",
+            )
+        )
 
 
 __all__ = [

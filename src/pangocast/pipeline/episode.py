@@ -21,7 +21,7 @@ from pangocast.pipeline.turn_prep import TurnPrep, voice_cached_turn
 from pangocast.publish.manifest import BuiltEpisode
 from pangocast.script.catalogue import guid_of
 from pangocast.voice.plan import EpisodePlan, TurnPlan
-from pangocast.voice.segments import SegmentCache
+from pangocast.voice.segments import SegmentStore
 
 PIPELINE_VERSION = "5"  # bump when assembly, mastering or tagging change the MP3 of same input
 
@@ -45,7 +45,7 @@ class EpisodeDelivery:
 
     project: Project
     show: ShowConfig
-    cache: SegmentCache
+    cache: SegmentStore
     pacing: Pacing
     engine_name: str
     cover: str | None
@@ -80,6 +80,15 @@ class EpisodeDelivery:
             }
         )
 
+    def is_published(self, fingerprint: str, previous: BuiltEpisode | None) -> bool:
+        """True when ``previous`` (the published episode) is the MP3 of ``fingerprint``:
+        the episode is kept as it is, and its segments are not read."""
+        return (
+            previous is not None
+            and previous.audio.endswith(f"-{fingerprint[:10]}.mp3")
+            and (self.project.output / previous.audio).is_file()
+        )
+
     def finish(
         self, plan: EpisodePlan, *, number: int, previous: BuiltEpisode | None
     ) -> EpisodeReport:
@@ -102,12 +111,8 @@ class EpisodeDelivery:
             if failed_keys:
                 raise _located(self.failed[failed_keys[0]], plan, failed_keys[0])
             fingerprint = self.fingerprint(plan, number)
-            output = self.project.output
-            if (
-                previous is not None
-                and previous.audio.endswith(f"-{fingerprint[:10]}.mp3")
-                and (output / previous.audio).is_file()
-            ):
+            if self.is_published(fingerprint, previous):
+                assert previous is not None
                 self.built[slug] = previous
                 er.status = "unchanged"
                 er.duration = previous.duration
@@ -260,7 +265,7 @@ def _located(exc: PangocastError, plan: EpisodePlan, key: str) -> PangocastError
     return located
 
 
-def engine_rate(plan: EpisodePlan, cache: SegmentCache) -> int:
+def engine_rate(plan: EpisodePlan, cache: SegmentStore) -> int:
     """The sample rate of the episode's segments (they share one engine)."""
     for job in plan.jobs():
         audio = cache.get(job.key)

@@ -23,6 +23,11 @@ class BuildOptions:
     jobs: int | None = None
     base_url: str | None = None
     keep_going: bool = False
+    cluster: str | None = None
+    """A Dask scheduler (``tcp://HOST:PORT``) whose workers synthesize; None: this machine."""
+    cache: str | None = None
+    """The segment cache: ``s3://BUCKET/PREFIX`` or a folder; None: the show's
+    ``.cache/segments``."""
 
 
 class BuildEvents:

@@ -21,6 +21,10 @@ ASSEMBLY_MODULES = (
 segments, so a one-sentence edit does not wait for them after its segment is made."""
 
 
+CLUSTER_MODULES = ("pangocast.voice.cluster",)
+"""What synthesizing on a Dask cluster imports (``distributed``: 1.5-2 s)."""
+
+
 def preload(modules: Sequence[str]) -> None:
     """Import ``modules`` in a background thread. A module the build then imports while
     the thread is at it waits for that import to finish (Python's module locks); one that

@@ -21,10 +21,10 @@ from pangocast.audio.ffmpeg import resample
 from pangocast.audio.timeline import PlacedSentence, SynthesizedTurn, VoicedTurn, voice_turn
 from pangocast.core.errors import BuildError
 from pangocast.voice.plan import EpisodePlan, TurnPlan
-from pangocast.voice.segments import SegmentCache
+from pangocast.voice.segments import SegmentStore
 
 
-def load_turn(tp: TurnPlan, cache: SegmentCache, rate: int) -> SynthesizedTurn:
+def load_turn(tp: TurnPlan, cache: SegmentStore, rate: int) -> SynthesizedTurn:
     """``tp``'s sentences with their audio from ``cache``, at ``rate``.
 
     Raises:
@@ -45,7 +45,7 @@ def load_turn(tp: TurnPlan, cache: SegmentCache, rate: int) -> SynthesizedTurn:
 
 
 def voice_cached_turn(
-    tp: TurnPlan, cache: SegmentCache, rate: int, sentence_gap: float
+    tp: TurnPlan, cache: SegmentStore, rate: int, sentence_gap: float
 ) -> VoicedTurn:
     """``tp``'s sentences from ``cache``, joined and levelled as an episode places them
     (the one place that says how, ahead of assembly or during it).
@@ -69,7 +69,7 @@ class TurnPrep:
 
     def __init__(
         self,
-        cache: SegmentCache,
+        cache: SegmentStore,
         sentence_gap: float,
         rate_of: Callable[[EpisodePlan], int],
     ) -> None:

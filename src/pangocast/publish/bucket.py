@@ -34,9 +34,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pangocast.core.errors import BuildError, ConfigError
+from pangocast.core.errors import BuildError
 from pangocast.publish.output import VERSIONED_DIRS
 from pangocast.publish.serve import content_type
+from pangocast.voice.s3cache import open_store
 
 if TYPE_CHECKING:
     from obstore.store import S3Store
@@ -46,8 +47,6 @@ __all__ = [
     "SHORT",
     "BucketPublishReport",
     "cache_control",
-    "open_bucket",
-    "parse_bucket_url",
     "publish_to_bucket",
 ]
 
@@ -81,41 +80,6 @@ class BucketPublishReport:
     unchanged: list[str] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
     waiting: list[str] = field(default_factory=list)
-
-
-def parse_bucket_url(url: str) -> tuple[str, str]:
-    """``s3://BUCKET/PREFIX`` as (bucket, prefix without slashes at its ends).
-
-    Raises:
-        ConfigError: not an ``s3://`` URL with a bucket name.
-    """
-    if not url.startswith("s3://") or not url[5:].split("/", 1)[0]:
-        raise ConfigError(
-            f"not a bucket URL: {url}",
-            hint="give s3://BUCKET or s3://BUCKET/PREFIX (endpoint and keys from AWS_*)",
-        )
-    bucket, _, prefix = url[5:].partition("/")
-    return bucket, prefix.strip("/")
-
-
-def open_bucket(url: str) -> S3Store:
-    """An obstore S3 store for ``url``, configured from the ``AWS_*`` variables.
-
-    Raises:
-        ConfigError: a bad URL.
-    """
-    from obstore.store import S3Store
-
-    bucket, prefix = parse_bucket_url(url)
-    endpoint = os.environ.get("AWS_ENDPOINT_URL", "")
-    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
-    return S3Store(
-        bucket,
-        prefix=prefix or None,
-        region=region,
-        client_options={"allow_http": endpoint.startswith("http://"), "timeout": "60s"},
-        retry_config={"max_retries": 3, "retry_timeout": dt.timedelta(seconds=30)},
-    )
 
 
 def cache_control(rel: str) -> str:
@@ -282,7 +246,7 @@ def publish_to_bucket(
             hint="run 'pangocast build' first",
         )
     now = now or dt.datetime.now(dt.UTC)
-    bucket = _Bucket(open_bucket(url), url)
+    bucket = _Bucket(open_store(url), url)
     report = BucketPublishReport(url)
     _lock(bucket, now)
     try:

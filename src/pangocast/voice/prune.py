@@ -18,7 +18,7 @@ from pangocast.voice.casting import load_casting
 from pangocast.voice.engines import engine_class, get_engine
 from pangocast.voice.lexicon import load_lexicon
 from pangocast.voice.plan import Planner
-from pangocast.voice.segments import CacheStats, SegmentCache
+from pangocast.voice.segments import CacheStats, open_cache
 
 
 @dataclass(frozen=True)
@@ -48,9 +48,12 @@ def referenced_keys(project: Project, engine: str) -> set[str]:
     return keys
 
 
-def prune_cache(project: Project, engines: Sequence[str] = ()) -> PruneReport:
+def prune_cache(
+    project: Project, engines: Sequence[str] = (), cache: str | None = None
+) -> PruneReport:
     """Remove every cached segment that no script needs with any of ``engines`` (default:
-    every engine ``voices/casting.toml`` casts), and temporary files a killed build left.
+    every engine ``voices/casting.toml`` casts), and temporary files a killed build left,
+    from ``cache`` (``s3://BUCKET/PREFIX`` or a folder; default: the show's own).
 
     Everything is planned before anything is removed: a bad script or casting file stops
     the prune with the cache untouched.
@@ -66,6 +69,6 @@ def prune_cache(project: Project, engines: Sequence[str] = ()) -> PruneReport:
         keep: set[str] = set()
         for name in names:
             keep |= referenced_keys(project, name)
-        cache = SegmentCache(project.segments)
-        removed = cache.prune(keep)
-        return PruneReport(removed, cache.stats(), names)
+        store = open_cache(cache, project.segments)
+        removed = store.prune(keep)
+        return PruneReport(removed, store.stats(), names)

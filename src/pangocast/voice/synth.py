@@ -1,32 +1,29 @@
 """Synthesizing segments that are not cached yet, in parallel.
 
-Offline engines run in a process pool (spawned workers, each creating its engine once, so
-the neural model loads once per worker); online engines run in a thread pool, where the
-engine bounds its own concurrency. Each worker writes its segment into the cache itself, so
-a killed build keeps every segment finished before the kill.
+Where the work runs (a process pool, threads, or a Dask cluster) is chosen by
+:mod:`pangocast.voice.executors`; this module makes each segment and collects the results
+as they complete. Workers write their segments into the cache themselves when they can
+reach it, so a killed build keeps every segment finished before the kill.
 """
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import re
 from collections.abc import Callable, Sequence
-from concurrent.futures import (
-    Executor,
-    Future,
-    ProcessPoolExecutor,
-    ThreadPoolExecutor,
-    as_completed,
-)
-from dataclasses import dataclass, field
+from concurrent.futures import Future, as_completed
+from dataclasses import dataclass, field, replace
 from functools import partial
-from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+from pangocast.audio.pcm import Audio
 from pangocast.core.errors import EngineUnavailableError, PangocastError, SynthesisError
 from pangocast.voice.engines import Engine, engine_class, get_engine
 from pangocast.voice.engines.base import Voice
-from pangocast.voice.segments import SegmentCache
+from pangocast.voice.segments import SegmentStore
+
+if TYPE_CHECKING:
+    from pangocast.voice.executors import SegmentWorkers
 
 
 @dataclass(frozen=True)
@@ -45,6 +42,9 @@ class SegmentResult:
     key: str
     seconds: float
     unvoiced: tuple[str, ...] = ()
+    audio: Audio | None = None
+    """The audio, while it travels from a worker that could not store it (a cluster
+    worker without access to a local cache) to the build, which stores it."""
 
 
 @dataclass
@@ -56,21 +56,6 @@ class SynthReport:
 
 
 OnDone = Callable[[SegmentJob, SegmentResult | None], None]
-
-_worker_engine: Engine | None = None
-
-
-def _init_worker(cls: type[Engine]) -> None:
-    # The class itself, not its registry name: an engine registered at run time is not in
-    # a spawned worker's registry, but its class is importable there (pickled by name).
-    global _worker_engine
-    _worker_engine = cls()
-
-
-def _run_job(job: SegmentJob, cache_root: str) -> SegmentResult:
-    assert _worker_engine is not None  # set by _init_worker
-    return run_one(_worker_engine, job, SegmentCache(Path(cache_root)))
-
 
 MIN_SECONDS_PER_UNIT = 0.06
 """Shortest plausible audio per hanzi (one syllable) or per Latin word or number.
@@ -91,12 +76,25 @@ def speech_units(text: str) -> int:
     return len(_HAN_RE.findall(text)) + len(_WORD_RE.findall(_HAN_RE.sub(" ", text)))
 
 
-def run_one(engine: Engine, job: SegmentJob, cache: SegmentCache) -> SegmentResult:
+def run_one(engine: Engine, job: SegmentJob, cache: SegmentStore) -> SegmentResult:
     """Synthesize one job with ``engine`` and store it in ``cache``.
 
     Raises:
         SynthesisError: the engine returned no audio, or audio far too short for the text
             (see :data:`MIN_SECONDS_PER_UNIT`); nothing is cached then.
+        EngineError: the engine failed.
+        BuildError: the cache cannot be written.
+    """
+    result, audio = synthesize_one(engine, job)
+    cache.put(job.key, audio)
+    return result
+
+
+def synthesize_one(engine: Engine, job: SegmentJob) -> tuple[SegmentResult, Audio]:
+    """Synthesize one job with ``engine``, checked as :func:`run_one` says, not stored.
+
+    Raises:
+        SynthesisError: no audio, or audio far too short for the text.
         EngineError: the engine failed.
     """
     audio = engine.synthesize(job.text, job.voice)
@@ -114,8 +112,7 @@ def run_one(engine: Engine, job: SegmentJob, cache: SegmentCache) -> SegmentResu
             f" {units} syllables, at least {needed:.2f} s expected) for: {job.text[:40]}",
             hint="build again (the segment is not cached), or try another voice or engine",
         )
-    cache.put(job.key, audio)
-    return SegmentResult(job.key, audio.duration, unvoiced)
+    return SegmentResult(job.key, audio.duration, unvoiced), audio
 
 
 def default_workers() -> int:
@@ -126,75 +123,77 @@ def default_workers() -> int:
 def synthesize_missing(
     engine_name: str,
     jobs: Sequence[SegmentJob],
-    cache: SegmentCache,
+    cache: SegmentStore,
     *,
     workers: int | None = None,
     on_done: OnDone | None = None,
+    cluster: str | None = None,
 ) -> SynthReport:
     """Synthesize every job whose key is not in ``cache`` yet.
 
     Failures are collected per key (the caller decides which episodes they stop); an
-    interruption (Ctrl-C) stops the pool and propagates.
+    interruption (Ctrl-C) stops the workers and propagates.
 
     Args:
         engine_name: registry name of the engine.
         jobs: segments to make (duplicates by key are made once).
         cache: where finished segments go.
-        workers: parallel workers (default: one per core).
+        workers: parallel workers on this machine (default: one per core).
         on_done: called after each job, with None as result when it failed.
+        cluster: a Dask scheduler's address: offline engines run there instead.
 
     Raises:
         EngineUnavailableError: the engine cannot run at all.
+        BuildError: the cluster cannot be reached.
     """
+    from pangocast.voice.executors import open_workers
+
     unique: dict[str, SegmentJob] = {}
     for j in jobs:
-        if j.key not in unique and not cache.has(j.key):
+        if j.key not in unique:
             unique[j.key] = j
-    todo = list(unique.values())
+    present = cache.present(unique)
+    todo = [j for k, j in unique.items() if k not in present]
     report = SynthReport()
     if not todo:
         return report
     n = workers or default_workers()
+    cls = engine_class(engine_name)
     # With more than one worker even a single job goes to the pool: the caller has work
     # of its own meanwhile (a build voices the waiting episodes' turns), which would share
     # this process's GIL with the engine.
-    if n == 1:
+    if n == 1 and not (cluster and cls.offline):
         eng = get_engine(engine_name)
         for j in todo:
             _record(report, j, partial(run_one, eng, j, cache), on_done)
         return report
-    cls = engine_class(engine_name)
     # Constructing the engine here checks its prerequisites once, in this process, so a
     # missing model is one clear error instead of a broken pool.
     shared = get_engine(engine_name)
-    executor: Executor
-    if cls.offline:
-        ctx = multiprocessing.get_context("spawn")
-        executor = ProcessPoolExecutor(
-            max_workers=min(n, len(todo)),
-            mp_context=ctx,
-            initializer=_init_worker,
-            initargs=(cls,),
-        )
-    else:
-        executor = ThreadPoolExecutor(max_workers=n)
-    with executor:
-        futures: dict[Future[SegmentResult], SegmentJob] = {}
+    with open_workers(cls, shared, cache, workers=min(n, len(todo)), cluster=cluster) as pool:
+        futures: dict[Future[Any], SegmentJob] = {}
         try:
             for j in todo:
-                if cls.offline:
-                    fut = executor.submit(_run_job, j, str(cache.root))
-                else:
-                    fut = executor.submit(run_one, shared, j, cache)
-                futures[fut] = j
+                futures[pool.submit(j)] = j
             for fut in as_completed(futures):
-                j = futures[fut]
-                _record(report, j, fut.result, on_done)
+                _record(report, futures[fut], partial(_collect, pool, fut, cache), on_done)
         except BaseException:
             for fut in futures:
                 fut.cancel()
             raise
     return report
+
+
+def _collect(pool: SegmentWorkers, fut: Future[Any], cache: SegmentStore) -> SegmentResult:
+    """A worker's outcome: its error raised, its audio stored when it could not store it."""
+    out = pool.outcome(fut)
+    if isinstance(out, PangocastError):
+        raise out
+    assert isinstance(out, SegmentResult)
+    if out.audio is not None:
+        cache.put(out.key, out.audio)
+        out = replace(out, audio=None)
+    return out
 
 
 def _record(
