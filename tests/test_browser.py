@@ -223,3 +223,24 @@ def test_screenshot_and_fits_the_screen(
             shutil.copy(shot, Path(keep) / shot.name)
     finally:
         context.close()
+
+
+@pytest.mark.parametrize(
+    ("fragment", "start", "end"),
+    [("t=3", 3.0, None), ("t=2.5,4", 2.5, 4.0), ("t=npt:0:03,0:05", 3.0, 5.0)],
+)
+def test_media_fragment_starts_and_stops_playback(
+    page: Page, site: tuple[str, BuiltSite], fragment: str, start: float, end: float | None
+) -> None:
+    """A shared link (#t=SECONDS, Media Fragments #t=start,end) plays just that span."""
+    base, _ = site
+    page.goto(f"{base}episodes/{SLUG}/#{fragment}")
+    page.wait_for_function(f"{AUDIO}.readyState >= 1")
+    assert abs(page.evaluate(f"{AUDIO}.currentTime") - start) <= 0.05
+    page.evaluate(f"{AUDIO}.play()")
+    if end is None:
+        page.wait_for_function(f"{AUDIO}.currentTime > {start + 0.5}")
+        page.evaluate(f"{AUDIO}.pause()")
+        return
+    page.wait_for_function(f"{AUDIO}.paused && {AUDIO}.currentTime >= {end}", timeout=15000)
+    assert page.evaluate(f"{AUDIO}.currentTime") <= end + 0.5

@@ -7,7 +7,8 @@
  *   [data-chapter][data-start]   chapters, highlighted while they play
  *   [data-follow]                checkbox: keep the current turn scrolled into view
  *   [data-copy="id"]             copies the value of the field with that id
- * A "#t=90" fragment in the address starts the audio at 90 s.
+ * A "#t=90" fragment in the address starts the audio at 90 s; Media Fragments
+ * ("#t=90,105", "#t=npt:1:30", "#t=,20") also stop it at the end of the span.
  */
 (function () {
   "use strict";
@@ -114,12 +115,43 @@
       seek(parseFloat(el.getAttribute("data-seek")));
     });
 
-    function fromHash() {
-      var m = /(?:^#|&)t=(\d+(?:\.\d+)?)/.exec(window.location.hash);
-      if (m) {
-        audio.currentTime = parseFloat(m[1]);
-        update();
+    /* Seconds of a Media Fragments time: "90", "90.5", "1:30", "0:01:30", "npt:90". */
+    function clock(text) {
+      if (!text) {
+        return null;
       }
+      var parts = text.replace(/^npt:/, "").split(":");
+      var seconds = 0;
+      for (var i = 0; i < parts.length; i++) {
+        var n = parseFloat(parts[i]);
+        if (isNaN(n)) {
+          return null;
+        }
+        seconds = seconds * 60 + n;
+      }
+      return seconds;
+    }
+
+    var stopAt = null;
+    audio.addEventListener("timeupdate", function () {
+      if (stopAt !== null && audio.currentTime >= stopAt) {
+        stopAt = null;
+        audio.pause();
+      }
+    });
+
+    function fromHash() {
+      var m = /(?:^#|&)t=((?:npt:)?[\d:.]*)(?:,([\d:.]+))?/.exec(window.location.hash);
+      if (!m) {
+        return;
+      }
+      var start = clock(m[1]);
+      var end = clock(m[2]);
+      if (start !== null) {
+        audio.currentTime = start;
+      }
+      stopAt = end !== null && end > (start || 0) ? end : null;
+      update();
     }
     window.addEventListener("hashchange", fromHash);
     fromHash();
