@@ -25,6 +25,7 @@ from pangocast.publish.feed_ext import (
     register,
 )
 from pangocast.publish.manifest import BuiltEpisode, Manifest
+from pangocast.publish.soundbites import soundbites
 from pangocast.script.catalogue import newest_first
 
 FEED_NAME = "feed.xml"
@@ -266,6 +267,8 @@ def build_feed(show: ShowConfig, manifest: Manifest) -> FeedGenerator:
             item.person(person)
         if ep.chapters:
             item.simple_chapters(list(ep.chapters))
+        for bite in soundbites(ep.turns, ep.highlights, ep.duration):
+            item.soundbite(bite.start, bite.duration, bite.title)
     return fg
 
 

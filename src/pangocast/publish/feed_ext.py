@@ -1,7 +1,7 @@
 """feedgen extensions for what feedgen 1.0.0 cannot write itself.
 
 * the Podcasting 2.0 namespace (``podcast:guid``, ``locked``, ``person``, ``transcript``,
-  ``chapters``);
+  ``chapters``, ``soundbite``);
 * Podlove Simple Chapters (``psc:chapters``), which gPodder's ``podcastparser`` reads;
 * ``itunes:explicit`` as ``true``/``false`` (feedgen only accepts yes/no/clean) and
   ``itunes:image`` for any image URL (feedgen silently drops URLs not ending in .jpg/.png).
@@ -147,6 +147,11 @@ class PodcastIndexEntryExtension(BaseEntryExtension):  # type: ignore[misc]
         self._psc: list[Chapter] = []
         self._explicit: bool | None = None
         self._image: str | None = None
+        self._soundbites: list[tuple[float, float, str]] = []
+
+    def soundbite(self, start: float, duration: float, title: str) -> None:
+        """Add a ``podcast:soundbite`` (seconds from the start, seconds long)."""
+        self._soundbites.append((start, duration, title))
 
     def transcript(self, transcript: TranscriptTag) -> None:
         """Add a ``podcast:transcript``."""
@@ -187,6 +192,11 @@ class PodcastIndexEntryExtension(BaseEntryExtension):  # type: ignore[misc]
             etree.SubElement(entry, _q(PODCAST_NS, "chapters"), url=url, type=type_)
         for person in self._persons:
             _person(entry, person)
+        for start, duration, title in self._soundbites:
+            bite = etree.SubElement(entry, _q(PODCAST_NS, "soundbite"))
+            bite.set("startTime", f"{start:.3f}")
+            bite.set("duration", f"{duration:.3f}")
+            bite.text = title
         if self._psc:
             psc = etree.SubElement(entry, _q(PSC_NS, "chapters"), version="1.2")
             for mark in self._psc:

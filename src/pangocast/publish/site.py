@@ -36,6 +36,7 @@ from pangocast.core.standards import TRANSCRIPT_TYPES
 from pangocast.core.timefmt import clock, iso_duration
 from pangocast.publish.images import image_size
 from pangocast.publish.manifest import BuiltEpisode, Manifest
+from pangocast.publish.soundbites import soundbites
 from pangocast.script.catalogue import newest_first
 
 PACKAGE_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -236,6 +237,7 @@ def _episode_view(show: ShowConfig, ep: BuiltEpisode) -> dict[str, Any]:
         "audio": _href(ep.audio),
         "audio_url": show.url(_href(ep.audio)),
         "chapters": chapters,
+        "bites": soundbites(ep.turns, ep.highlights, ep.duration),
         "turns": turns,
         "transcripts": transcripts,
         "notes": notes,

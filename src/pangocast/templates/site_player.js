@@ -3,6 +3,7 @@
  * The page marks what it drives with data- attributes:
  *   audio[data-player]           the episode's audio
  *   [data-seek="12.5"]           a click (or Enter/Space on a button) plays from 12.5 s
+ *   [data-stop="40"]             ... and, beside data-seek, pauses at 40 s (a soundbite)
  *   [data-turn][data-start]      transcript turns, highlighted while they play
  *   [data-chapter][data-start]   chapters, highlighted while they play
  *   [data-follow]                checkbox: keep the current turn scrolled into view
@@ -113,6 +114,9 @@
         return;
       }
       seek(parseFloat(el.getAttribute("data-seek")));
+      // a soundbite's button plays just the clip
+      var stop = el.getAttribute("data-stop");
+      stopAt = stop ? parseFloat(stop) : null;
     });
 
     /* Seconds of a Media Fragments time: "90", "90.5", "1:30", "0:01:30", "npt:90". */
