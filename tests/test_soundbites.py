@@ -61,13 +61,16 @@ narrator = "Narrator"
 summary = "Ben Okoro on saying no."
 +++
 
-Ana Ruiz: Why do you say no so often to the people who use your library every day?
+Ana Ruiz: Why do you say no so often to the people who use your library every
+day?
 
-Ben Okoro: Because every feature is a promise. A feature is a promise you make for ten years, and I would rather keep a few promises than break many of them.
+Ben Okoro: Because every feature is a promise. A feature is a promise you make for
+ten years, and I would rather keep a few promises than break many of them.
 
 > A feature is a promise you make for ten years.
 
-Ana Ruiz: And what do you say yes to, when a stranger opens a pull request on a quiet Sunday?
+Ana Ruiz: And what do you say yes to, when a stranger opens a pull request on a
+quiet Sunday?
 
 Ben Okoro: Fixes with a test, clear documentation, and anything that makes the library smaller.
 """
