@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import sys
 from pathlib import Path
@@ -349,6 +350,11 @@ def main() -> None:
         sys.exit(1)
     except (KeyboardInterrupt, _Interrupted):
         typer.echo(state.interrupted, err=True)
-        sys.exit(130)
+        # Everything the build holds was released as the interrupt unwound it (lock, temp
+        # files); leave without joining worker threads (a cluster client's, a pool's
+        # feeder), which can wait on work that will never finish.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(130)
     except BrokenPipeError:
         sys.exit(0)
