@@ -26,18 +26,12 @@ from pangocast.core.errors import BuildError
 from pangocast.core.project import Project
 from pangocast.pipeline.build import BuildOptions, build
 from pangocast.publish.bucket import IMMUTABLE, LOCK_KEY, publish_to_bucket
+from tests.english_script import HEADER
 from tests.servers import start_seaweed
 
-SCRIPT = """+++
-title = "Small library, big promises"
-slug = "small-library"
-date = 2025-03-14
-host = "Ana Ruiz"
-guests = ["Ben Okoro"]
-narrator = "Narrator"
-summary = "Ben Okoro on saying no."
-+++
-
+SCRIPT = (
+    HEADER
+    + """
 Ana Ruiz: Why do you say no so often?
 
 Ben Okoro: Because every feature is a promise.
@@ -46,6 +40,7 @@ Ana Ruiz: And what do you say yes to?
 
 Ben Okoro: Fixes with a test.
 """
+)
 
 
 @pytest.fixture(scope="module")

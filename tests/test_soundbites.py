@@ -17,6 +17,7 @@ from pangocast.core.project import Project
 from pangocast.pipeline.build import BuildOptions, build
 from pangocast.publish.feed_ext import PODCAST_NS
 from pangocast.publish.soundbites import MAX_SECONDS, MIN_SECONDS, soundbites
+from tests.english_script import HEADER
 
 
 def turn(start: float, end: float, text: str, kind: str = "speech") -> TimedTurn:
@@ -51,16 +52,9 @@ def test_quotes_not_spoken_or_too_long_give_none() -> None:
     assert soundbites([turn(0, 200, long_quote)], [long_quote], 200) == ()  # 200 s of it
 
 
-SCRIPT = """+++
-title = "Small library, big promises"
-slug = "small-library"
-date = 2025-03-14
-host = "Ana Ruiz"
-guests = ["Ben Okoro"]
-narrator = "Narrator"
-summary = "Ben Okoro on saying no."
-+++
-
+SCRIPT = (
+    HEADER
+    + """
 Ana Ruiz: Why do you say no so often to the people who use your library every
 day?
 
@@ -74,6 +68,7 @@ quiet Sunday?
 
 Ben Okoro: Fixes with a test, clear documentation, and anything that makes the library smaller.
 """
+)
 
 
 def _seconds(stamp: str) -> float:
