@@ -28,6 +28,7 @@ from pangocast.core.errors import InputError, Notice
 from pangocast.core.files import read_text
 from pangocast.core.models import DEFAULT_NARRATOR, Episode, Role, Turn
 from pangocast.ingest.markdown import MARKDOWN_SUFFIXES, markdown_paragraphs
+from pangocast.ingest.names import byline_name, strip_honorific
 from pangocast.ingest.people import (
     DEFAULT_GUEST,
     DEFAULT_HOST,
@@ -35,9 +36,7 @@ from pangocast.ingest.people import (
     People,
     analyse_people,
     base_label,
-    byline_name,
     label_of,
-    strip_honorific,
 )
 from pangocast.ingest.quotes import QuoteReader, enclosed, quote_balance, starts_with_quote
 from pangocast.ingest.split import Chunk, split_dump

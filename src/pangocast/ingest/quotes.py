@@ -11,21 +11,18 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from pangocast.ingest.people import (
-    ADVERBS,
+from pangocast.ingest.names import (
     EN_SPEECH_VERB,
     LATIN_NAME,
     SENTENCE_STARTERS,
-    SPEECH_VERB_RE,
     SURNAMES,
-    People,
     name_like,
     person_like,
     plausible_name,
     strip_honorific,
     strip_title,
-    subject_names,
 )
+from pangocast.ingest.people import ADVERBS, SPEECH_VERB_RE, People, subject_names
 from pangocast.ingest.text import is_cjk, letters, squash, trim
 
 _OPENERS = {"“": "”", "「": "」", '"': '"'}
