@@ -189,9 +189,9 @@ _EN_INTERVIEWS = re.compile(
 
 
 def latin_heavy(text: str) -> bool:
+    """``text`` is mostly in a Latin script (over three ASCII letters per CJK character)."""
     latin = sum(1 for c in text if c.isascii() and c.isalpha())
-    cjk = sum(1 for c in text if "\u4e00" <= c <= "\u9fff")
-    return latin > 3 * cjk
+    return latin > 3 * sum(1 for c in text if is_cjk(c))
 
 
 def english_intro_roles(text: str) -> dict[str, Role]:

@@ -16,6 +16,7 @@ from pangocast.ingest.names import (
     LATIN_NAME,
     SENTENCE_STARTERS,
     SURNAMES,
+    latin_heavy,
     name_like,
     person_like,
     plausible_name,
@@ -47,11 +48,6 @@ _EN_AFTER = re.compile(
     rf"^\s*,?\s*(?:(?P<who>[^,]{{1,60}}?)\s+(?:\w+ly\s+)?{EN_SPEECH_VERB}\b"
     rf"|{EN_SPEECH_VERB}\s+(?P<who2>.{{1,60}}))"
 )
-
-
-def _latin_text(text: str) -> bool:
-    latin = sum(1 for c in text if c.isascii() and c.isalpha())
-    return latin > 3 * sum(1 for c in text if is_cjk(c))
 
 
 RECENT_PARAGRAPHS = 3
@@ -295,7 +291,7 @@ class QuoteReader:
 
     def _attribute(self, text: str, span: Span, prev_end: int, index: int) -> str | None:
         """The speaker of ``span``, or None when the quotation is not speech."""
-        if _latin_text(text):
+        if latin_heavy(text):
             return self._attribute_en(text, span, prev_end, index)
         a, b = span.inner
         inner = text[a:b]
@@ -328,7 +324,7 @@ class QuoteReader:
         t = text.rstrip()
         if not t.endswith((":", ":")):
             return None
-        if _latin_text(t):
+        if latin_heavy(t):
             return self.person_in_en(t, "")
         clause = re.split(r"[。!?!?;;]", t[:-1])[-1]
         return self.person_in(clause)
@@ -359,7 +355,7 @@ class QuoteReader:
             self.state.last_speaker, self.state.last_at = who, index
             self.state.open_speaker = who if span.close_at >= len(text) else None
         _add(pieces, None, text[narr_from:])
-        if _latin_text(text):
+        if latin_heavy(text):
             narration = " ".join(p.text for p in pieces if p.speaker is None)
             named = self._named_in(narration, known_only=True)
             quoted = [p.speaker for p in pieces if p.speaker]
