@@ -148,12 +148,14 @@ class _Bucket:
         except Exception as exc:  # obstore raises its own exception types
             raise self.fail(exc, "list the objects") from exc
 
-    def read(self, key: str) -> bytes | None:
+    def read(self, key: str) -> tuple[bytes, Mapping[str, Any]] | None:
+        """The object's bytes and metadata (its ETag), or None when there is none."""
         import obstore
         from obstore.exceptions import NotFoundError
 
         try:
-            return bytes(obstore.get(self.store, key).bytes())
+            got = obstore.get(self.store, key)
+            return bytes(got.bytes()), got.meta
         except (NotFoundError, FileNotFoundError):  # obstore raises either for a 404
             return None
         except Exception as exc:
@@ -199,10 +201,10 @@ def _lock(bucket: _Bucket, now: dt.datetime) -> str | None:
         pass
     except Exception as exc:
         raise bucket.fail(exc, "take the publish lock") from exc
-    held = bucket.listing().get(LOCK_KEY)
-    raw = bucket.read(LOCK_KEY)
+    got = bucket.read(LOCK_KEY)
+    raw, held = got if got is not None else (b"{}", None)
     try:
-        info = json.loads(raw or b"{}")
+        info = json.loads(raw)
         since = dt.datetime.fromisoformat(str(info["since"]))
     except (ValueError, KeyError, TypeError):
         info, since = {}, now - STALE_LOCK - dt.timedelta(seconds=1)
@@ -289,9 +291,9 @@ def _prune(
     report: BucketPublishReport,
 ) -> None:
     """Delete what the new feed no longer needs, once unreferenced for ``grace``."""
-    raw = bucket.read(UNREFERENCED_KEY)
+    got = bucket.read(UNREFERENCED_KEY)
     try:
-        seen: dict[str, str] = dict(json.loads(raw)) if raw else {}
+        seen: dict[str, str] = dict(json.loads(got[0])) if got else {}
     except (ValueError, TypeError):
         seen = {}
     stale = [k for k in remote if k not in published and not k.startswith(f"{STATE_DIR}/")]
