@@ -116,6 +116,14 @@ def build_cmd(
         ),
     ] = None,
     cache: CacheOpt = None,
+    audiograms: Annotated[
+        bool | None,
+        typer.Option(
+            "--audiograms/--no-audiograms",
+            help="Render a shareable MP4 of every soundbite (1080x1080 and 1080x1920);"
+            " default: the show's `audiograms` in feeds/show.toml, else off.",
+        ),
+    ] = None,
 ) -> None:
     """Build MP3 episodes, transcripts, chapters, the site and output/feed.xml."""
     from pangocast.pipeline.events import BuildOptions
@@ -131,6 +139,7 @@ def build_cmd(
         keep_going=keep_going,
         cluster=cluster,
         cache=cache,
+        audiograms=audiograms,
     )
     with RichEvents(console) as events:
         report = pangocast.build(state.project, options, events)

@@ -23,7 +23,8 @@ from pangocast.pipeline.events import BuildEvents, BuildReport, EpisodeReport
 
 
 class RichEvents(BuildEvents):
-    """Draws a synthesis bar (segments, audio seconds, ETA) and one line per episode."""
+    """Draws a synthesis bar (segments, audio seconds, ETA), one line per episode and a
+    bar of the audiograms rendered."""
 
     def __init__(self, console: Console) -> None:
         self.console = console
@@ -41,6 +42,7 @@ class RichEvents(BuildEvents):
         )
         self.synth: TaskID | None = None
         self.assembly: TaskID | None = None
+        self.videos: TaskID | None = None
         self.seconds = 0.0
 
     def __enter__(self) -> RichEvents:
@@ -79,6 +81,15 @@ class RichEvents(BuildEvents):
             self.progress.update(self.assembly, advance=1)
         mark = {"built": "[green]built", "unchanged": "[dim]unchanged", "failed": "[red]failed"}
         self.progress.console.print(f"{mark[report.status]}[/] {report.slug}")
+
+    def audiograms_planned(self, videos: int, seconds: float) -> None:
+        self.videos = self.progress.add_task(
+            "audiograms", total=videos, audio=f"{seconds / 60:.1f} min video"
+        )
+
+    def audiogram_done(self, name: str, seconds: float) -> None:
+        if self.videos is not None:
+            self.progress.update(self.videos, advance=1)
 
     def warning(self, notice: Notice) -> None:
         self.progress.console.print(f"[yellow]warning:[/] {escape(notice.one_line())}")

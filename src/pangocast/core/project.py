@@ -116,6 +116,11 @@ class ShowConfig:
     engine: str | None = None
     """The speech engine the show is built with unless a command names one (None: the
     default, ``neural``)."""
+    audiograms: bool = False
+    """Render a shareable video of every soundbite (``audiograms = true``; a build's
+    ``--audiograms`` / ``--no-audiograms`` overrides it)."""
+    audiogram_episodes: bool = False
+    """With audiograms, also render one video of each whole episode."""
 
     def published_at(self, date: dt.date) -> dt.datetime:
         """The timezone-aware moment an episode dated ``date`` is published."""
@@ -270,6 +275,8 @@ def load_show(project: Project) -> ShowConfig:
         timezone=timezone,
         publish_time=at,
         engine=opt("engine"),
+        audiograms=flag("audiograms", False),
+        audiogram_episodes=flag("audiogram_episodes", False),
     )
 
 

@@ -5,8 +5,9 @@ Order of work, chosen so a failure never damages what is published:
 2. synthesize the segments the cache lacks (in parallel);
 3. per episode, reuse the published MP3 when its inputs are unchanged, else assemble,
    master, encode and tag it under a new content-hashed name;
-4. write transcripts, chapters, cover, site and manifest, and the feed last;
-5. only then remove files the new feed no longer references.
+4. render the audiograms that are not on disk yet (when asked for);
+5. write transcripts, chapters, cover, site and manifest, and the feed last;
+6. only then remove files the new feed no longer references.
 
 Every file goes to a hidden temporary name and is renamed into place, so a build killed at
 any point leaves each file old or new, never partial (temporaries it left are swept by the
@@ -24,6 +25,7 @@ from pangocast.audio.pacing import load_pacing
 from pangocast.core.errors import BuildError, EngineError, Notice, PangocastError
 from pangocast.core.messages import language_notice
 from pangocast.core.project import Project, load_show
+from pangocast.pipeline.audiograms import attach_audiograms
 from pangocast.pipeline.episode import EpisodeDelivery, engine_rate
 from pangocast.pipeline.events import BuildEvents, BuildOptions, BuildReport, EpisodeReport
 from pangocast.pipeline.publishing import AddedFiles, publish, publish_cover
@@ -231,6 +233,15 @@ def _build(
             built[slug] = old
     if not built:
         raise BuildError("no episode could be built", hint="see the errors above")
+    attach_audiograms(
+        built,
+        output,
+        cover,
+        enabled=show.audiograms if options.audiograms is None else options.audiograms,
+        whole_episodes=show.audiogram_episodes,
+        events=ev,
+        keep_going=options.keep_going,
+    )
     added.publishing = True
     report.feed = publish(project, show, list(built.values()), cover, previous)
     return report

@@ -28,6 +28,8 @@ class BuildOptions:
     cache: str | None = None
     """The segment cache: ``s3://BUCKET/PREFIX`` or a folder; None: the show's
     ``.cache/segments``."""
+    audiograms: bool | None = None
+    """Render the soundbites' videos; None: the show's ``audiograms`` (off by default)."""
 
 
 class BuildEvents:
@@ -44,6 +46,12 @@ class BuildEvents:
 
     def episode_done(self, report: EpisodeReport) -> None:
         """One episode finished (built, unchanged or failed)."""
+
+    def audiograms_planned(self, videos: int, seconds: float) -> None:
+        """Before rendering: how many audiograms (``seconds`` of video in all) to render."""
+
+    def audiogram_done(self, name: str, seconds: float) -> None:
+        """One audiogram (file ``name``, ``seconds`` long) rendered."""
 
     def warning(self, notice: Notice) -> None:
         """Something the producer should know (the build goes on)."""

@@ -165,7 +165,8 @@ def publish(
 
 
 def _files_of(e: BuiltEpisode) -> list[str]:
-    return [e.audio, *e.transcripts.values(), *([e.chapters_file] if e.chapters_file else [])]
+    chapters = [e.chapters_file] if e.chapters_file else []
+    return [e.audio, *e.transcripts.values(), *chapters, *(a.file for a in e.audiograms)]
 
 
 def with_notes(show: ShowConfig, episode: BuiltEpisode) -> BuiltEpisode:

@@ -38,11 +38,11 @@ DEBIAN_FONTS = (
 )
 
 # deep ink blue to teal, with a warm accent: reads well small, in a podcast app's grid
-_TOP = (16, 32, 64)
-_BOTTOM = (10, 96, 110)
-_ACCENT = (246, 178, 84)
-_TEXT = (250, 248, 240)
-_SUBTEXT = (205, 225, 228)
+TOP = (16, 32, 64)
+BOTTOM = (10, 96, 110)
+ACCENT = (246, 178, 84)
+TEXT = (250, 248, 240)
+SUBTEXT = (205, 225, 228)
 
 
 class CoverInfo(NamedTuple):
@@ -106,7 +106,12 @@ def find_cjk_font(explicit: Path | None = None) -> CjkFont:
     return CjkFont(path, _simplified_face(path) if path.suffix.lower() in (".ttc", ".otc") else 0)
 
 
-def _load(font: CjkFont, size: int) -> ImageFont.FreeTypeFont:
+def load_font(font: CjkFont, size: int) -> ImageFont.FreeTypeFont:
+    """``font`` at ``size`` px.
+
+    Raises:
+        ConfigError: the font file cannot be loaded.
+    """
     try:
         return ImageFont.truetype(str(font.path), size, index=font.index)
     except OSError as exc:
@@ -131,7 +136,7 @@ def missing_glyphs(font: ImageFont.FreeTypeFont, text: str) -> list[str]:
     return out
 
 
-def _wrap(text: str, font: ImageFont.FreeTypeFont, width: float) -> list[str]:
+def wrap_lines(text: str, font: ImageFont.FreeTypeFont, width: float) -> list[str]:
     """Lines no wider than ``width``: break between any two CJK characters, but keep Latin
     words and numbers whole, and never start a line with closing punctuation."""
     tokens: list[str] = []
@@ -164,8 +169,8 @@ def _fit(
     """The largest font size (from ``max_px`` down) at which ``text`` fits in the lines."""
     px = max_px
     while True:
-        face = _load(font, px)
-        lines = _wrap(text, face, width)
+        face = load_font(font, px)
+        lines = wrap_lines(text, face, width)
         if len(lines) <= max_lines or px <= min_px:
             return face, lines[:max_lines]
         px = max(min_px, int(px * 0.9))
@@ -180,6 +185,17 @@ def _waves(size: int) -> Iterator[tuple[float, float, float]]:
         amp = 0.5 + 0.5 * math.sin(i * 0.45) * math.cos(i * 0.17)
         amp *= math.sin(math.pi * (i + 0.5) / count) ** 0.6
         yield x, size * 0.012 + size * 0.07 * amp, step * 0.5
+
+
+def gradient(width: int, height: int) -> Image.Image:
+    """An RGB image of the covers' background: ink blue at the top to teal at the bottom."""
+    image = Image.new("RGB", (width, height))
+    draw = ImageDraw.Draw(image)
+    for row in range(height):  # vertical gradient, one line per row
+        k = row / (height - 1)
+        colour = tuple(round(a + (b - a) * k) for a, b in zip(TOP, BOTTOM, strict=True))
+        draw.line([(0, row), (width, row)], fill=colour)
+    return image
 
 
 def render_cover(
@@ -208,7 +224,7 @@ def render_cover(
             f"cover size {size} px is out of range", hint=f"use {MIN_SIZE}-{MAX_SIZE} px"
         )
     cjk = find_cjk_font(font)
-    probe = _load(cjk, 48)
+    probe = load_font(cjk, 48)
     missing = missing_glyphs(probe, title + subtitle)
     if missing:
         raise ConfigError(
@@ -217,19 +233,15 @@ def render_cover(
             hint=FONT_HINT,
         )
 
-    image = Image.new("RGB", (size, size))
+    image = gradient(size, size)
     draw = ImageDraw.Draw(image)
-    for row in range(size):  # vertical gradient, one line per row
-        k = row / (size - 1)
-        colour = tuple(round(a + (b - a) * k) for a, b in zip(_TOP, _BOTTOM, strict=True))
-        draw.line([(0, row), (size, row)], fill=colour)
 
     wave_y = size * 0.27
     for x, half, width in _waves(size):
         draw.rounded_rectangle(
             [x - width / 2, wave_y - half, x + width / 2, wave_y + half],
             radius=width / 2,
-            fill=_ACCENT,
+            fill=ACCENT,
         )
 
     margin = size * 0.1
@@ -239,16 +251,16 @@ def render_cover(
     )
     y: float = size * 0.44
     for line in title_lines:
-        draw.text((margin, y), line, font=title_font, fill=_TEXT)
+        draw.text((margin, y), line, font=title_font, fill=TEXT)
         y += title_font.size * 1.22
-    draw.rectangle([margin, y + size * 0.035, margin + size * 0.12, y + size * 0.043], fill=_ACCENT)
+    draw.rectangle([margin, y + size * 0.035, margin + size * 0.12, y + size * 0.043], fill=ACCENT)
     if subtitle.strip():
         sub_font, sub_lines = _fit(
             subtitle.strip(), cjk, text_width, round(size * 0.05), round(size * 0.03), 2
         )
         y += size * 0.08
         for line in sub_lines:
-            draw.text((margin, y), line, font=sub_font, fill=_SUBTEXT)
+            draw.text((margin, y), line, font=sub_font, fill=SUBTEXT)
             y += sub_font.size * 1.3
     try:
         image.save(path, format="PNG", optimize=False)

@@ -25,6 +25,20 @@ MANIFEST_NAME = "manifest.json"
 
 
 @dataclass(frozen=True)
+class Audiogram:
+    """A shareable video of an episode (``pangocast build --audiograms``)."""
+
+    clip: Literal["soundbite", "episode"]
+    start: float
+    """Where the video starts in the episode (seconds): a soundbite's start, or 0."""
+    duration: float
+    size: str
+    """``square`` (1080x1080) or ``vertical`` (1080x1920)."""
+    file: str
+    """MP4 path under output/, content hash in the name (``audiograms/<slug>-...mp4``)."""
+
+
+@dataclass(frozen=True)
 class BuiltEpisode:
     """One built episode, as the feed and the site see it."""
 
@@ -57,6 +71,8 @@ class BuiltEpisode:
     notes_link: str = ""
     """The episode page's URL the show notes link to (they are rendered again when the
     show's base URL moves it)."""
+    audiograms: tuple[Audiogram, ...] = ()
+    """The episode's videos; none unless audiograms are made (the feed lists none)."""
 
     @property
     def page(self) -> str:
@@ -93,6 +109,7 @@ class BuiltEpisode:
         d["chapters"] = tuple(Chapter(**c) for c in d.get("chapters", ()))
         d["turns"] = tuple(TimedTurn(**t) for t in d.get("turns", ()))
         d["highlights"] = tuple(d.get("highlights", ()))
+        d["audiograms"] = tuple(Audiogram(**a) for a in d.get("audiograms", ()))
         return cls(**d)
 
 

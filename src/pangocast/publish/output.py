@@ -6,8 +6,8 @@
   written to a temporary name and renamed into place by :mod:`pangocast.core.files`, so a
   reader, or a podcast app fetching the feed, sees the old file or the new, never half);
 - prune: :func:`prune_unreferenced` removes versioned files (audio, transcripts, chapters,
-  art: a content hash in their name) no feed points at any more, once the new feed is in
-  place.
+  art, audiograms: a content hash in their name) no feed or page points at any more, once
+  the new feed is in place.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from pathlib import Path
 from pangocast.core.errors import BuildError
 
 LOCK_NAME = ".pangocast.lock"
-VERSIONED_DIRS = ("audio", "transcripts", "chapters", "images")
+VERSIONED_DIRS = ("audio", "transcripts", "chapters", "images", "audiograms")
 
 
 def _pid_alive(pid: int) -> bool:

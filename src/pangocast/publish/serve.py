@@ -52,6 +52,7 @@ DEFAULT_PORT = 8000
 CONTENT_TYPES = {
     ".mp3": AUDIO_TYPE,
     ".m4a": "audio/mp4",
+    ".mp4": "video/mp4",
     **{f".{kind}": mime for kind, mime in TRANSCRIPT_TYPES.items()},
     ".xml": "application/xml",
     ".png": "image/png",

@@ -238,10 +238,22 @@ def _episode_view(show: ShowConfig, ep: BuiltEpisode) -> dict[str, Any]:
         "audio_url": show.url(_href(ep.audio)),
         "chapters": chapters,
         "bites": soundbites(ep.turns, ep.highlights, ep.duration),
+        "bite_videos": _videos(ep, "soundbite"),
+        "episode_videos": _videos(ep, "episode").get(0.0, []),
         "turns": turns,
         "transcripts": transcripts,
         "notes": notes,
     }
+
+
+def _videos(ep: BuiltEpisode, clip: str) -> dict[float, list[tuple[str, str]]]:
+    """The episode's audiograms of one kind by start (a soundbite's): (href, size) each,
+    links relative to output/."""
+    out: dict[float, list[tuple[str, str]]] = {}
+    for video in ep.audiograms:
+        if video.clip == clip:
+            out.setdefault(video.start, []).append((_href(video.file), video.size))
+    return out
 
 
 def _updated(manifest: Manifest) -> dt.date | None:

@@ -147,7 +147,8 @@ def cues(turns: Sequence[TimedTurn], limit: int = MAX_LINE, length: Measure = le
     return out
 
 
-def _stamp(seconds: float, sep: str) -> str:
+def timestamp(seconds: float, sep: str) -> str:
+    """``HH:MM:SS.mmm`` (``sep`` before the milliseconds: ``.`` in WebVTT, ``,`` in SRT)."""
     ms = max(0, round(seconds * 1000))
     h, rest = divmod(ms, 3_600_000)
     m, rest = divmod(rest, 60_000)
@@ -180,7 +181,7 @@ def to_vtt(turns: Sequence[TimedTurn], limit: int = MAX_LINE) -> str:
         for cue in cues([turn], limit - len(tag), _escaped_len):
             number += 1
             blocks.append(
-                f"{number}\n{_stamp(cue.start, '.')} --> {_stamp(cue.end, '.')}\n"
+                f"{number}\n{timestamp(cue.start, '.')} --> {timestamp(cue.end, '.')}\n"
                 f"{tag}{_vtt_escape(cue.text)}"
             )
     return "\n\n".join(blocks) + "\n"
@@ -202,7 +203,8 @@ def to_srt(turns: Sequence[TimedTurn], limit: int = MAX_LINE) -> str:
         for j, cue in enumerate(first_cues):
             number += 1
             text = prefix + cue.text if j == 0 else cue.text
-            out.append(f"{number}\n{_stamp(cue.start, ',')} --> {_stamp(cue.end, ',')}\n{text}\n")
+            span = f"{timestamp(cue.start, ',')} --> {timestamp(cue.end, ',')}"
+            out.append(f"{number}\n{span}\n{text}\n")
     return "\n".join(out)
 
 
