@@ -233,6 +233,11 @@ podcast_guid = {s(str(uuid.uuid4()))}
 locked = true
 # Music bed (audio/music.*) ducked under the spoken intro and outro.
 music = true
+# Audiograms: a shareable MP4 (1080x1080 and 1080x1920) of every soundbite, linked from
+# the episode page; `build --audiograms` / `--no-audiograms` overrides this.
+# audiogram_episodes = true adds one of each whole episode (slow: minutes per episode).
+audiograms = false
+audiogram_episodes = false
 # The spoken intro; placeholders {{show}}, {{guests}}, {{title}}. Uncomment to change it.
 # intro = {s(messages("intro"))}
 
