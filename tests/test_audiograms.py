@@ -315,3 +315,80 @@ def test_a_missing_font_is_one_line_naming_what_to_install(
     line = caught.value.one_line()
     assert "audiograms" in line and "pip install noto-cjk-sans-otc" in line
     assert "\n" not in line
+
+
+def test_whole_episode_videos_join_the_downloads_when_the_show_asks(
+    built: Built, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = _copy(built, tmp_path)
+    show = project.feeds / "show.toml"
+    text = show.read_text(encoding="utf-8")
+    show.write_text(text.replace("audiogram_episodes = false", "audiogram_episodes = true"))
+    jobs: list[AudiogramJob] = []
+
+    def fake_render(job: AudiogramJob, out: Path, font: object) -> Path:
+        jobs.append(job)  # rendering itself is tested above: a stand-in file
+        out.write_bytes(b"mp4")
+        return out
+
+    monkeypatch.setattr(audiogram, "render_audiogram", fake_render)
+    events = Recorder()
+    build(project, BuildOptions(jobs=1, engine="espeak", audiograms=True), events)
+    manifest = read_manifest(project.output)
+    assert manifest is not None
+    (episode,) = manifest.episodes
+    whole = [a for a in episode.audiograms if a.clip == "episode"]
+    assert {a.size for a in whole} == {"square", "vertical"}
+    assert all(a.start == 0.0 and a.duration == episode.duration for a in whole)
+    assert len(jobs) == 2 and all(j.captions[-1].end <= episode.duration for j in jobs)
+    assert len(events.rendered) == 2  # the soundbites' videos were already there
+    page = next(project.output.glob("episodes/*/index.html")).read_text(encoding="utf-8")
+    for video in whole:
+        assert f'href="../../{video.file}" type="video/mp4" download' in page
+
+
+def test_a_failed_render_stops_the_build_or_with_keep_going_is_a_warning(
+    built: Built, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pangocast.core.errors import AudioError
+    from pangocast.pipeline.audiograms import attach_audiograms
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise AudioError("audiogram rendering failed: no encoder")
+
+    monkeypatch.setattr(audiogram, "render_audiogram", broken)
+    out = built.project.output
+    manifest = read_manifest(out)
+    assert manifest is not None
+    episodes = {e.slug: e for e in manifest.episodes}
+    with pytest.raises(AudioError):
+        attach_audiograms(
+            dict(episodes), out, manifest.cover, enabled=True, whole_episodes=True,
+            events=Recorder(),
+        )  # fmt: skip
+    events = Recorder()
+    kept = dict(episodes)
+    attach_audiograms(
+        kept, out, manifest.cover, enabled=True, whole_episodes=True, events=events,
+        keep_going=True,
+    )  # fmt: skip
+    assert len(events.warnings) == 2 and "no encoder" in events.warnings[0].what
+    (episode,) = kept.values()
+    assert [a.clip for a in episode.audiograms] == ["soundbite", "soundbite"]  # on disk
+
+
+def test_the_cli_draws_a_bar_of_the_videos() -> None:
+    import io
+
+    from rich.console import Console
+
+    from pangocast_cli.progress import RichEvents
+
+    console = Console(file=io.StringIO(), force_terminal=False, width=100)
+    with RichEvents(console) as events:
+        events.planned(1, 10, 0)
+        events.audiograms_planned(2, 90.0)
+        events.audiogram_done("audiograms/a.mp4", 45.0)
+        events.audiogram_done("audiograms/b.mp4", 45.0)
+    text = console.file.getvalue()  # type: ignore[attr-defined]
+    assert "audiograms" in text and "2/2" in text and "1.5 min video" in text

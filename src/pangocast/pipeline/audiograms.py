@@ -72,7 +72,12 @@ def attach_audiograms(
         PangocastError: no CJK font is installed, or a video could not be rendered
             (without ``keep_going``; with it, a warning, and that video is left out).
     """
-    if not enabled:
+    planned = (
+        {slug: _planned(ep, output, cover, whole_episodes) for slug, ep in built.items()}
+        if enabled
+        else {}
+    )
+    if not any(planned.values()):
         for slug, ep in built.items():
             if ep.audiograms:
                 built[slug] = replace(ep, audiograms=())
@@ -81,9 +86,9 @@ def attach_audiograms(
 
     font = audiogram_font()
     videos: dict[str, list[tuple[Audiogram, AudiogramJob]]] = {}
-    for slug, ep in built.items():
+    for slug, jobs in planned.items():
         named = []
-        for record, job in _planned(ep, output, cover, whole_episodes):
+        for record, job in jobs:
             key = audiogram_key(job, font)[:10]
             named.append((replace(record, file=f"{record.file}-{key}.mp4"), job))
         videos[slug] = named
