@@ -194,9 +194,15 @@ def test_a_rebuild_with_nothing_changed_renders_nothing(
     assert {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()} == before
 
 
-def _copy(built: Built, tmp_path: Path) -> Project:
+def _copy(built: Built, tmp_path: Path, switch: str = "", to: str = "") -> Project:
+    """A copy of the built show, its ``feeds/show.toml`` line ``switch`` replaced by ``to``."""
     root = tmp_path / "show"
     shutil.copytree(built.project.root, root)
+    if switch:
+        show = root / "feeds" / "show.toml"
+        text = show.read_text(encoding="utf-8")
+        assert f"\n{switch}\n" in text  # a new show has the switch (off)
+        show.write_text(text.replace(f"\n{switch}\n", f"\n{to}\n"), encoding="utf-8")
     return Project(root)
 
 
@@ -224,13 +230,7 @@ def test_audiograms_off_renders_none_and_removes_the_old(
 def test_the_show_toml_switch_turns_them_on(
     built: Built, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    project = _copy(built, tmp_path)
-    show = project.feeds / "show.toml"
-    text = show.read_text(encoding="utf-8")
-    assert "\naudiograms = false\n" in text  # a new show has the switch, off
-    show.write_text(
-        text.replace("\naudiograms = false\n", "\naudiograms = true\n"), encoding="utf-8"
-    )
+    project = _copy(built, tmp_path, "audiograms = false", "audiograms = true")
     assert load_show(project).audiograms is True
     monkeypatch.setattr(audiogram, "render_audiogram", lambda *a, **k: pytest.fail("rendered"))
     build(project, BuildOptions(jobs=1, engine="espeak"))
@@ -320,10 +320,7 @@ def test_a_missing_font_is_one_line_naming_what_to_install(
 def test_whole_episode_videos_join_the_downloads_when_the_show_asks(
     built: Built, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    project = _copy(built, tmp_path)
-    show = project.feeds / "show.toml"
-    text = show.read_text(encoding="utf-8")
-    show.write_text(text.replace("audiogram_episodes = false", "audiogram_episodes = true"))
+    project = _copy(built, tmp_path, "audiogram_episodes = false", "audiogram_episodes = true")
     jobs: list[AudiogramJob] = []
 
     def fake_render(job: AudiogramJob, out: Path, font: object) -> Path:
