@@ -23,6 +23,7 @@ file that names them, and files of an older index are removed last.
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 import tempfile
 from collections.abc import Mapping
@@ -175,4 +176,7 @@ def _install(files: Mapping[str, bytes], folder: Path) -> list[Path]:
                     old.rmdir()
             except OSError:
                 continue  # the next build tries again; no entry names it
+        if not placed:
+            with contextlib.suppress(OSError):
+                folder.rmdir()
     return placed
