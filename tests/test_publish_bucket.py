@@ -136,10 +136,13 @@ def test_one_sentence_edit_republishes_only_what_changed(
         "feed.xml",
         "manifest.json",
         "index.html",
+        "pagefind/pagefind-entry.json",  # names the edited episode's new index files
         *(k for k in new if k.startswith(("episodes/", "embed/", "oembed/"))),
     }
     assert set(report.uploaded) >= added | {"feed.xml"}
+    assert any(k.startswith("pagefind/fragment/") for k in added)
     assert "assets/site.css" in report.unchanged and not report.deleted
+    assert "pagefind/pagefind.js" in report.unchanged
     gone = sorted(old - new)
     assert gone and sorted(report.waiting) == gone  # kept for apps holding the old feed
     store = _store("edit")

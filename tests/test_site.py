@@ -89,9 +89,13 @@ def pages(output: Path) -> dict[str, Path]:
 def test_writes_every_page_asset_and_oembed(site: BuiltSite) -> None:
     output = site.output
     rel = sorted(p.relative_to(output).as_posix() for p in site.written)
-    assert rel == sorted(
+    search = [r for r in rel if r.startswith("pagefind/")]
+    assert "pagefind/pagefind-entry.json" in search and "pagefind/pagefind.js" in search
+    assert not [r for r in search if "-ui." in r], "Pagefind's own widgets are not published"
+    assert sorted(r for r in rel if r not in search) == sorted(
         [
             "assets/player.js",
+            "assets/search.js",
             "assets/site.css",
             "index.html",
             f"episodes/{SLUG}/index.html",
@@ -108,7 +112,8 @@ def test_hostile_text_is_escaped_in_every_page(site: BuiltSite) -> None:
         page = Page(raw)
         # No markup from the scripts made it through: the only scripts are ours.
         scripts = page.find("script")
-        assert [s["src"].split("?")[0].rsplit("/", 1)[-1] for s in scripts] == ["player.js"], rel
+        ours = ["player.js"] if rel.startswith("embed/") else ["player.js", "search.js"]
+        assert [s["src"].split("?")[0].rsplit("/", 1)[-1] for s in scripts] == ours, rel
         assert "<script>alert" not in raw and "<img src=x" not in raw, rel
         assert not page.find("b") and not page.find("i"), rel
         for tag, attrs in page.elements:

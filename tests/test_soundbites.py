@@ -6,9 +6,13 @@ pull quote: the soundbite's span holds the sentence's WebVTT cue.
 
 from __future__ import annotations
 
+import json
 import re
+import shutil
+import subprocess
 from pathlib import Path
 
+import pytest
 from lxml import etree
 
 from pangocast import init_show
@@ -76,18 +80,27 @@ def _seconds(stamp: str) -> float:
     return h * 3600 + m * 60 + s
 
 
-def test_a_built_episode_has_its_pull_quote_as_a_soundbite(tmp_path: Path) -> None:
-    root = tmp_path / "show"
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """output/ of a real build (offline English voice) of the script with a pull quote."""
+    root = tmp_path_factory.mktemp("bites") / "show"
     init_show(root, title="Bite Talk", language="en")
     (root / "scripts" / "01-small-library.txt").write_text(SCRIPT, encoding="utf-8")
     project = Project(root)
     build(project, BuildOptions(jobs=1, engine="espeak"))
-    out = project.output
+    return project.output
 
+
+def _feed_bite(out: Path) -> tuple[float, float, str]:
     feed = etree.fromstring((out / "feed.xml").read_bytes())
     (bite,) = feed.findall(f"channel/item/{{{PODCAST_NS}}}soundbite")
-    start, duration = float(bite.get("startTime")), float(bite.get("duration"))
-    assert bite.text == "A feature is a promise you make for ten years."
+    return float(bite.get("startTime")), float(bite.get("duration")), bite.text
+
+
+def test_a_built_episode_has_its_pull_quote_as_a_soundbite(built: Path) -> None:
+    out = built
+    start, duration, title = _feed_bite(out)
+    assert title == "A feature is a promise you make for ten years."
     assert MIN_SECONDS <= duration <= MAX_SECONDS
 
     vtt = next(out.rglob("*.vtt")).read_text(encoding="utf-8")
@@ -100,3 +113,30 @@ def test_a_built_episode_has_its_pull_quote_as_a_soundbite(tmp_path: Path) -> No
     page = next(out.glob("episodes/*/index.html")).read_text(encoding="utf-8")
     assert 'class="soundbites"' in page and f'data-seek="{start:g}"' in page.replace(".000", "")
     assert "A feature is a promise you make for ten years." in page
+
+
+PARTYTIME = Path(__file__).resolve().parent / "js"
+"""tests/js: podcast-partytime pinned by its package-lock.json (``make install`` runs
+``npm ci`` there) and the script that runs it on a feed."""
+
+
+def test_podcast_index_parser_reads_the_soundbite(built: Path) -> None:
+    """Podcast Index's own parser (podcast-partytime, under Node) reads the soundbite."""
+    node = shutil.which("node")
+    assert node, "needs Node.js (the Makefile's install runs npm ci in tests/js)"
+    assert (PARTYTIME / "node_modules" / "podcast-partytime").is_dir(), (
+        "run 'make install' (npm ci --prefix tests/js)"
+    )
+    done = subprocess.run(
+        [node, str(PARTYTIME / "partytime_check.mjs"), str(built / "feed.xml")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    (item,) = json.loads(done.stdout)
+    start, duration, title = _feed_bite(built)
+    assert item["soundbites"] == [
+        {"startTime": pytest.approx(start), "duration": pytest.approx(duration), "title": title}
+    ]

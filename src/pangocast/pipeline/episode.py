@@ -242,6 +242,7 @@ class EpisodeDelivery:
             duration=round(duration, 3),
             chapters=timeline.chapters,
             turns=timeline.turns,
+            sentences=timeline.sentences,
             highlights=highlights,
             transcripts={k: v[0] for k, v in files.items()},
             chapters_file=chapters_rel,

@@ -79,14 +79,18 @@ def publish_cover(project: Project, show: ShowConfig, output: Path) -> str | Non
 
 PUBLISHED_STAMP = "published.json"
 """Under ``.cache/``: what the last published feed and pages were rendered from (a hash of
-the show metadata, templates and Pangocast version), the feed's hash and the files written;
-a build whose episodes and these inputs are unchanged re-renders nothing."""
+the show metadata, templates, Pangocast's and the search indexer's versions), the feed's
+hash and the files written (the search index's included); a build whose episodes and these
+inputs are unchanged re-renders nothing."""
 
 
 def _render_inputs(show: ShowConfig, templates: Path) -> str:
     """Hash of what the feed and pages are made of besides the episodes and the cover."""
+    from pangocast.publish.search import indexer_version
+
     h = hashlib.sha256()
-    h.update(json.dumps([__version__, asdict(show)], default=str, sort_keys=True).encode())
+    versions = [__version__, indexer_version()]
+    h.update(json.dumps([*versions, asdict(show)], default=str, sort_keys=True).encode())
     shipped = Path(__file__).resolve().parent.parent / "templates"
     for folder in (shipped, templates):
         files = sorted(f for f in folder.rglob("*") if f.is_file()) if folder.is_dir() else []

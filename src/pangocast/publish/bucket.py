@@ -3,8 +3,9 @@
 A podcast app, a browser and a CDN serve the show straight from the bucket, so:
 
 - every object gets its ``Content-Type`` (text types in UTF-8), and a ``Cache-Control``:
-  content-addressed files (audio, transcripts, chapters, images: a hash in their name)
-  ``public, max-age=31536000, immutable``; pages, the manifest and the feed a short max-age;
+  content-addressed files (audio, transcripts, chapters, images, the search index's
+  ``.pf_*`` files: a hash in their name) ``public, max-age=31536000, immutable``; pages,
+  the manifest and the feed a short max-age;
 - the order is the commit protocol: content-addressed objects first, then pages and the
   manifest, ``feed.xml`` last (written only if the feed in the bucket is still the one
   this publish started from). A publish that dies leaves the old feed, which names only
@@ -36,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 
 from pangocast.core.errors import BuildError
 from pangocast.publish.output import VERSIONED_DIRS
+from pangocast.publish.search import is_content_addressed, is_entry
 from pangocast.publish.serve import content_type
 from pangocast.voice.s3cache import open_store
 
@@ -86,7 +88,9 @@ def cache_control(rel: str) -> str:
     """The ``Cache-Control`` of an object: long and immutable for content-addressed files."""
     if rel == _FEED:
         return FEED_CACHE
-    return IMMUTABLE if rel.split("/", 1)[0] in VERSIONED_DIRS else SHORT
+    if rel.split("/", 1)[0] in VERSIONED_DIRS or is_content_addressed(rel):
+        return IMMUTABLE
+    return SHORT
 
 
 def _attributes(rel: str) -> dict[str, str]:
@@ -114,14 +118,18 @@ def _local_files(output: Path) -> dict[str, Path]:
 
 
 def _order(rels: list[str]) -> list[str]:
-    """Content-addressed files first, then pages and the manifest, the feed last."""
+    """Content-addressed files first, then pages, the search index's entry file (after
+    the index files it names), the manifest, the feed last."""
 
     def rank(rel: str) -> tuple[int, str]:
         if rel == _FEED:
-            return (3, rel)
+            return (4, rel)
         if rel == _MANIFEST:
+            return (3, rel)
+        if is_entry(rel):
             return (2, rel)
-        return (0 if rel.split("/", 1)[0] in VERSIONED_DIRS else 1, rel)
+        content = rel.split("/", 1)[0] in VERSIONED_DIRS or is_content_addressed(rel)
+        return (0 if content else 1, rel)
 
     return sorted(rels, key=rank)
 

@@ -58,6 +58,9 @@ class BuiltEpisode:
     duration: float
     chapters: tuple[Chapter, ...] = ()
     turns: tuple[TimedTurn, ...] = ()
+    sentences: tuple[TimedTurn, ...] = ()
+    """The turns' sentences as placed in the audio (the WebVTT transcript's timings); empty
+    in manifests written before they were recorded."""
     highlights: tuple[str, ...] = ()
     transcripts: dict[str, str] = field(default_factory=dict)
     """Transcript kind ("vtt", "srt", "json") to its path under output/."""
@@ -108,6 +111,7 @@ class BuiltEpisode:
         d["guests"] = tuple(d["guests"])
         d["chapters"] = tuple(Chapter(**c) for c in d.get("chapters", ()))
         d["turns"] = tuple(TimedTurn(**t) for t in d.get("turns", ()))
+        d["sentences"] = tuple(TimedTurn(**t) for t in d.get("sentences", ()))
         d["highlights"] = tuple(d.get("highlights", ()))
         d["audiograms"] = tuple(Audiogram(**a) for a in d.get("audiograms", ()))
         return cls(**d)

@@ -64,6 +64,14 @@ CONTENT_TYPES = {
     ".css": "text/css",
     ".js": "text/javascript",
     ".txt": "text/plain",
+    # the search index (pangocast.publish.search): gzip data Pagefind's script unpacks
+    # itself, so never served with a Content-Encoding
+    ".pf_fragment": "application/octet-stream",
+    ".pf_index": "application/octet-stream",
+    ".pf_filter": "application/octet-stream",
+    ".pf_meta": "application/octet-stream",
+    ".pagefind": "application/octet-stream",
+    ".wasm": "application/wasm",
 }
 """Content type by file suffix; text types get ``; charset=utf-8`` from Werkzeug."""
 

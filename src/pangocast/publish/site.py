@@ -36,14 +36,20 @@ from pangocast.core.standards import TRANSCRIPT_TYPES
 from pangocast.core.timefmt import clock, iso_duration
 from pangocast.publish.images import image_size
 from pangocast.publish.manifest import BuiltEpisode, Manifest
+from pangocast.publish.search import SEARCH_DIR, build_search_index, cue_anchor
 from pangocast.publish.soundbites import soundbites
+from pangocast.publish.transcripts import page_cues
 from pangocast.script.catalogue import newest_first
 
 PACKAGE_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 INDEX_TEMPLATE = "site_index.html.j2"
 EPISODE_TEMPLATE = "site_episode.html.j2"
 EMBED_TEMPLATE = "site_embed.html.j2"
-ASSETS = {"assets/player.js": "site_player.js", "assets/site.css": "site_style.css"}
+ASSETS = {
+    "assets/player.js": "site_player.js",
+    "assets/search.js": "site_search.js",
+    "assets/site.css": "site_style.css",
+}
 """Asset path under output/ to the template file it is copied from (verbatim)."""
 
 EMBED_WIDTH = 640
@@ -67,8 +73,10 @@ def render_site(
     output: Path,
     *,
     template_dir: Path | None = None,
+    search: bool = True,
 ) -> list[Path]:
-    """Write the show index, episode pages, embed pages, oEmbed files and assets.
+    """Write the show index, episode pages, embed pages, oEmbed files, assets and the
+    search index (:mod:`pangocast.publish.search`).
 
     Args:
         show: show metadata; ``show.base_url`` makes the absolute URLs.
@@ -76,14 +84,15 @@ def render_site(
         output: the ``output/`` folder (audio and transcripts already in it).
         template_dir: the show's ``templates/`` folder; its ``site_*`` files replace the
             shipped ones of the same name. A missing folder is the same as none.
+        search: build the search index too (False: pages only, for tests of the pages).
 
     Returns:
         Every file written, in the order written.
 
     Raises:
         InputError: a template in ``template_dir`` is malformed or fails to render.
-        BuildError: an episode slug cannot be a file name, a shipped template fails, or a
-            file cannot be written.
+        BuildError: an episode slug cannot be a file name, a shipped template fails, a
+            file cannot be written, or the search indexer fails.
     """
     env = _environment(template_dir)
     env.globals["t"] = messages_for(show.language)  # macros see globals, not the context
@@ -94,6 +103,7 @@ def render_site(
     thumb = image_size(output / cover) if cover else None
 
     written: list[Path] = []
+    indexed: dict[str, str] = {}
 
     def put(rel: str, text: str) -> None:
         written.append(write_atomic(output / rel, text))
@@ -121,10 +131,15 @@ def render_site(
             "root": root,
             "css": root + assets["assets/site.css"],
             "js": root + assets["assets/player.js"],
+            "search_js": root + assets["assets/search.js"],
+            "search_bundle": f"{root}{SEARCH_DIR}/" if search and episodes else None,
             "cover": _link(show, root, cover) if cover else None,
             **context,
         }
-        put(rel, _render(env, template, ctx, template_dir))
+        html = _render(env, template, ctx, template_dir)
+        put(rel, html)
+        if template == EPISODE_TEMPLATE:
+            indexed[rel] = html
 
     page(
         "index.html",
@@ -155,6 +170,8 @@ def render_site(
         )
         data = oembed_data(show, ep, cover=cover, thumbnail_size=thumb)
         put(ep.oembed, _json_text(data))
+    if search:
+        written.extend(build_search_index(indexed, output))
     return written
 
 
@@ -223,6 +240,14 @@ def _episode_view(show: ShowConfig, ep: BuiltEpisode) -> dict[str, Any]:
         for i, c in enumerate(ep.chapters)
     ]
     turns = sorted(ep.turns, key=lambda t: t.start)
+    numbered = 0
+    turn_cues: list[list[dict[str, Any]]] = []
+    for turn in turns:
+        shown = []
+        for cue in page_cues(turn, ep.sentences):
+            numbered += 1
+            shown.append({"id": cue_anchor(numbered, cue.start), "text": cue.text, "gap": cue.gap})
+        turn_cues.append(shown)
     transcripts = [
         (
             kind,
@@ -241,6 +266,7 @@ def _episode_view(show: ShowConfig, ep: BuiltEpisode) -> dict[str, Any]:
         "bite_videos": _videos(ep, "soundbite"),
         "episode_videos": _videos(ep, "episode").get(0.0, []),
         "turns": turns,
+        "turn_cues": turn_cues,
         "transcripts": transcripts,
         "notes": notes,
     }

@@ -164,6 +164,21 @@ def _escaped_len(text: str) -> int:
     return len(_vtt_escape(text))
 
 
+def _voice_tag(speaker: str) -> str:
+    # a voice annotation ends at '>', so the name is escaped like the text
+    return f"<v {_vtt_escape(speaker)}>"
+
+
+def vtt_cues(turn: TimedTurn, limit: int = MAX_LINE) -> list[Cue]:
+    """The cues of ``turn`` exactly as :func:`to_vtt` writes them (the episode page marks
+    its transcript up with the same cues, so a search hit plays from the caption's time).
+
+    Raises:
+        ValueError: ``limit`` leaves no room for text after the voice tag.
+    """
+    return cues([turn], limit - len(_voice_tag(turn.speaker)), _escaped_len)
+
+
 def to_vtt(turns: Sequence[TimedTurn], limit: int = MAX_LINE) -> str:
     """A WebVTT transcript with ``<v Speaker>`` voice spans, one line per cue.
 
@@ -176,9 +191,8 @@ def to_vtt(turns: Sequence[TimedTurn], limit: int = MAX_LINE) -> str:
     blocks = ["WEBVTT"]
     number = 0
     for turn in turns:
-        # a voice annotation ends at '>', so the name is escaped like the text
-        tag = f"<v {_vtt_escape(turn.speaker)}>"
-        for cue in cues([turn], limit - len(tag), _escaped_len):
+        tag = _voice_tag(turn.speaker)
+        for cue in vtt_cues(turn, limit):
             number += 1
             blocks.append(
                 f"{number}\n{timestamp(cue.start, '.')} --> {timestamp(cue.end, '.')}\n"
@@ -240,3 +254,40 @@ def chapters_json(chapters: Sequence[Chapter]) -> str:
         "chapters": [{"startTime": round(c.start, 3), "title": c.title} for c in chapters],
     }
     return json.dumps(data, ensure_ascii=False, indent=1)
+
+
+@dataclass(frozen=True)
+class PageCue:
+    """One caption of a turn as the episode page shows it: ``gap`` is what stands between it
+    and the caption before (a space, or nothing between two hanzi)."""
+
+    start: float
+    text: str
+    gap: str
+
+
+def page_cues(turn: TimedTurn, sentences: Sequence[TimedTurn] = ()) -> list[PageCue]:
+    """The WebVTT cues of ``turn``, in order, for the episode page's transcript.
+
+    ``sentences`` are the episode's placed sentences (:attr:`BuiltEpisode.sentences`); those
+    inside the turn's span give the real timings the WebVTT file has. Without any (an older
+    manifest), the turn's span is shared out as :func:`cues` does. A gap is a space where the
+    turn's text has one, so the cues joined read as the turn does.
+    """
+    eps = 1e-3
+    inside = [
+        s for s in sentences if s.start >= turn.start - eps and s.end <= turn.end + eps and s.text
+    ]
+    texts = [c for s in (inside or [turn]) for c in vtt_cues(s)]
+    whole = " ".join(turn.text.split())
+    out: list[PageCue] = []
+    pos = 0
+    for cue in texts:
+        found = whole.find(cue.text, pos)
+        if found < 0:  # the sentence was written otherwise: a space between words
+            gap = " " if out and (out[-1].text[-1:].isascii() or cue.text[:1].isascii()) else ""
+        else:
+            gap = " " if out and whole[pos:found].isspace() else ""
+            pos = found + len(cue.text)
+        out.append(PageCue(cue.start, cue.text, gap))
+    return out

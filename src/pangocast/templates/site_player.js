@@ -9,7 +9,9 @@
  *   [data-follow]                checkbox: keep the current turn scrolled into view
  *   [data-copy="id"]             copies the value of the field with that id
  * A "#t=90" fragment in the address starts the audio at 90 s; Media Fragments
- * ("#t=90,105", "#t=npt:1:30", "#t=,20") also stop it at the end of the span.
+ * ("#t=90,105", "#t=npt:1:30", "#t=,20") also stop it at the end of the span. When the
+ * address is the one a search hit (search.js) left in sessionStorage ("pangocast:play"),
+ * the audio also starts playing there, on this page or the page the hit opened.
  */
 (function () {
   "use strict";
@@ -144,6 +146,20 @@
       }
     });
 
+    /* True once when a search hit asked to play the current address. */
+    function playRequested() {
+      try {
+        var wanted = window.sessionStorage.getItem("pangocast:play");
+        if (wanted && wanted === window.location.href) {
+          window.sessionStorage.removeItem("pangocast:play");
+          return true;
+        }
+      } catch (e) {
+        /* no storage (a sandboxed frame): positioning only */
+      }
+      return false;
+    }
+
     function fromHash() {
       var m = /(?:^#|&)t=((?:npt:)?[\d:.]*)(?:,([\d:.]+))?/.exec(window.location.hash);
       if (!m) {
@@ -151,7 +167,10 @@
       }
       var start = clock(m[1]);
       var end = clock(m[2]);
-      if (start !== null) {
+      var play = playRequested();
+      if (start !== null && play) {
+        seek(start);
+      } else if (start !== null) {
         audio.currentTime = start;
       }
       stopAt = end !== null && end > (start || 0) ? end : null;
