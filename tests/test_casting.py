@@ -90,11 +90,13 @@ def test_unknown_engine_in_casting_names_the_known_ones() -> None:
 
 def test_neural_conversion_keys_load_and_every_role_differs() -> None:
     rules = load_casting(ROOT / "voices").for_engine("neural")
-    ratios = [
-        (v.get("f0_ratio", 1.0), v.get("formant_ratio", 1.0))
+    # A person is a source voice plus a conversion: no two roles share both.
+    people = [
+        (v.id, v.get("f0_ratio", 1.0), v.get("formant_ratio", 1.0))
         for v in (rules.narrator, rules.host, *rules.guests)
     ]
-    assert len(set(ratios)) == len(ratios)
+    assert len(set(people)) == len(people)
+    assert {v.id for v in (rules.narrator, rules.host, *rules.guests)} >= {"baker", "jm_kumo"}
     assert rules.guests[0].get("f0_ratio", 1.0) == 0.56
 
 

@@ -177,7 +177,7 @@ def test_men_get_a_mans_english_voice_and_espeak_remains_the_fallback(
     neural.synthesize(MIXED, Voice.make("neural", "baker", {"pitch": -5}))
     assert used == [kokoro.MALE]
     with_kokoro = neural.version()
-    assert "kokoro" in with_kokoro
+    assert "latin kokoro" in with_kokoro
 
     espeak_clip = neural.synthesize(MIXED, Voice.make("neural", "baker", {"english": "espeak"}))
     assert used == [kokoro.MALE] and espeak_clip.duration > 1.5
@@ -189,7 +189,60 @@ def test_men_get_a_mans_english_voice_and_espeak_remains_the_fallback(
     fresh = nm.NeuralEngine()
     fell_back = fresh.synthesize(MIXED, Voice.make("neural", "baker"))
     assert isinstance(fell_back, Audio) and fell_back.duration > 1.5
-    assert fresh.version() != with_kokoro and "kokoro" not in fresh.version()
+    assert fresh.version() != with_kokoro and "latin kokoro" not in fresh.version()
 
     monkeypatch.setattr(kokoro, "available", lambda: False)
     assert "kokoro" not in nm.NeuralEngine().version()
+
+
+# -- Kokoro reading Mandarin: the neural engine's second source of people -----------------
+
+
+def test_mandarin_phonemes_carry_tones_words_english_and_marks() -> None:
+    from pangocast.voice.engines import kokoro_zh
+
+    phonemes, unvoiced = kokoro_zh.mandarin_phonemes(
+        "我们在 GitHub 上发布了新版本\uff0c好吗\uff1f\U0001f600"
+    )
+    words = phonemes.split(" ")
+    # 我们 is one word (jieba), read wo3 men5: third tone, then a neutral syllable.
+    assert words[0] == "wo↓mən"
+    assert "ɡˈɪt" in phonemes and "hˈʌb" in phonemes  # the English run, in English
+    assert phonemes.index("hˈʌb") < phonemes.index("ʂa↘ŋ")  # ... before 上, where the text has it
+    assert phonemes.endswith("?") and "," in phonemes
+    assert all(ch in kokoro._load().vocab or ch == " " for ch in phonemes)
+    assert unvoiced == ["\U0001f600"]
+
+
+@needs_neural
+def test_neural_engine_speaks_mandarin_with_a_kokoro_voice(neural: object) -> None:
+    from pangocast.voice.engines import neural as nm
+
+    assert isinstance(neural, nm.NeuralEngine)
+    text = "我们的存储服务后来全部迁移到了新的机房。"
+    kumo = Voice.make("neural", "jm_kumo")
+    a = neural.synthesize(text, kumo)
+    b = nm.NeuralEngine().synthesize(text, kumo)
+    assert np.array_equal(a.samples, b.samples)  # deterministic, across engines
+    assert a.rate == nm.SAMPLE_RATE and rms(a) > 0.03
+    assert 18 / 6.0 < a.duration < 18 / 3.0  # 18 hanzi at a human pace
+    assert float(np.median(f0_track(a))) < 150  # a man, unlike baker's 250 Hz
+    baker = neural.synthesize(text, Voice.make("neural", "baker"))
+    assert float(np.median(f0_track(baker))) > 190
+    # Its English words are its own: the sentence grows by about the word's length.
+    mixed = neural.synthesize("我们的存储服务后来全部迁移到了 Kubernetes 上。", kumo)
+    assert (
+        mixed.duration
+        > neural.synthesize("我们的存储服务后来全部迁移到了上。", kumo).duration + 0.4
+    )
+    assert any(v.id == "jm_kumo" for v in neural.list_voices())
+    assert "zh-reading" in neural.version()
+
+
+@needs_neural
+def test_neural_engine_refuses_a_voice_it_does_not_have(neural: object) -> None:
+    from pangocast.voice.engines import neural as nm
+
+    assert isinstance(neural, nm.NeuralEngine)
+    with pytest.raises(SynthesisError, match="no voice 'jx_nobody'"):
+        neural.synthesize("你好。", Voice.make("neural", "jx_nobody"))

@@ -16,6 +16,7 @@ import pytest
 
 from pangocast.audio.pcm import Audio
 from pangocast.core.errors import EngineUnavailableError, SynthesisError
+from pangocast.voice.engines import kokoro
 from pangocast.voice.engines.base import Voice
 from pangocast.voice.normalize import normalize_for_speech
 from tests.audio_measure import f0_track, rms
@@ -195,9 +196,12 @@ def test_rejects_unknown_voice_and_bad_prosody(engine: NeuralEngine) -> None:
 def test_describes_itself(engine: NeuralEngine) -> None:
     version = engine.version()
     assert "frontend" in version and "1.52" in version
-    assert len(engine.list_voices()) == 1
-    voice = engine.list_voices()[0]
+    voices = engine.list_voices()
+    voice = voices[0]
     assert voice.id == "baker" and "non-commercial" in voice.description.lower()
+    # The second source: Kokoro's packs reading Mandarin, under their own licence.
+    assert {v.id for v in voices[1:]} == set(kokoro.VOICES)
+    assert all(v.language == "cmn" and "Apache-2.0" in v.description for v in voices[1:])
 
 
 def test_missing_model_files_say_how_to_install(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -187,6 +187,11 @@ def to_phonemes(text: str) -> str:
     return " ".join(out)
 
 
+def is_voice(voice_id: str) -> bool:
+    """Whether ``voice_id`` names a pack, or packs joined by ``+``."""
+    return bool(voice_id) and all(n in VOICES for n in voice_id.split("+"))
+
+
 def _style(model: _Model, voice_id: str) -> npt.NDArray[np.float32]:
     names = voice_id.split("+")
     unknown = [n for n in names if n not in model.packs]
@@ -264,7 +269,17 @@ def speak_english(text: str, voice_id: str, speed: float = 1.0) -> FloatArray:
         EngineUnavailableError: Kokoro or espeak-ng (for phonemes) cannot run here.
         SynthesisError: unknown voice, or the model failed.
     """
-    phonemes = to_phonemes(english_reading(text))
+    return speak_phonemes(to_phonemes(english_reading(text)), voice_id, speed)
+
+
+def speak_phonemes(phonemes: str, voice_id: str, speed: float = 1.0) -> FloatArray:
+    """Speak Kokoro ``phonemes`` (any language it was trained on) with a voice: float32
+    mono at 24 kHz, cut into sentences of at most :data:`_MAX_TOKENS` phonemes.
+
+    Raises:
+        EngineUnavailableError: Kokoro cannot load here.
+        SynthesisError: unknown voice, or the model failed.
+    """
     with _LOCK:
         model = _load()
         style = _style(model, voice_id)

