@@ -141,7 +141,9 @@ def report(cast: str, sentences: list[dict[str, object]], judged: dict[str, obje
         latin = bool(LATIN.search(str(s["text"])))
         kind = f"sentences {'with' if latin else 'without'} Latin words"
         errors = min(1.0, float(heard["cer"])) * heard["chars"]
-        for key in ("sentences, one by one", kind):
+        by_speaker = f"sentences of {s['speaker']} ({s['role']})"
+        totals.setdefault(by_speaker, [0, 0])
+        for key in ("sentences, one by one", kind, by_speaker):
             totals[key][0] += errors
             totals[key][1] += heard["chars"]
     print("\n| sentences | characters | CER |\n|---|---|---|")
