@@ -6,6 +6,7 @@ at the rate asked for.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +14,8 @@ import numpy as np
 import numpy.typing as npt
 
 from pangocast.audio.ffmpeg import decode_file, ffmpeg_pieces
-from pangocast.audio.loudness import Loudness, Meter, gating_hop, measure
-from pangocast.audio.pcm import MASTER_RATE, PCM
+from pangocast.audio.loudness import Loudness, Meter, PeakMeter, gating_hop, measure
+from pangocast.audio.pcm import MASTER_RATE, PCM, to_db
 from pangocast.audio.read_ahead import read_ahead
 from pangocast.core.errors import AudioError
 
@@ -96,8 +97,17 @@ def measure_decoded(path: Path, rate: int) -> tuple[Loudness, int]:
     if gating_hop(rate) is None:
         audio = decode_file(path, rate)
         return measure(audio), len(audio.samples)
-    meter = Meter(rate)
-    # decoding (which releases the GIL) runs in its own thread, beside the measuring
-    for pcm in read_ahead(decoded_pieces(path, rate, meter.chunk), name="pangocast-decode"):
-        meter.feed(pcm)
-    return meter.result(), meter.n
+    meter, peaks = Meter(rate, peak=False), PeakMeter()
+    # Three threads on the way, each mostly outside the GIL (libsndfile's or ffmpeg's
+    # decoding, scipy's K-weighting, numpy's true-peak interpolation): decoding runs
+    # ahead, and the true peak of each piece is taken beside its loudness.
+    with ThreadPoolExecutor(1, thread_name_prefix="pangocast-peak") as peak_thread:
+        pending: Future[None] | None = None
+        for pcm in read_ahead(decoded_pieces(path, rate, meter.chunk), name="pangocast-decode"):
+            if pending is not None:
+                pending.result()  # in order, and at most one piece ahead
+            pending = peak_thread.submit(peaks.feed, pcm)
+            meter.feed(pcm)
+        if pending is not None:
+            pending.result()
+    return Loudness(meter.loudness(), to_db(peaks.result())), meter.n

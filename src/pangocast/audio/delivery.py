@@ -68,7 +68,7 @@ _DEFAULT_PRIOR = (0.1, 1.0)
 
 
 @dataclass(frozen=True)
-class _Prepared:
+class Prepared:
     """What every mastering pass over one episode shares: the episode as 16-bit PCM at
     its working rate, the K-weighted energy of each of its 100 ms gating hops, and its loudness."""
 
@@ -78,6 +78,23 @@ class _Prepared:
     rest: float
     """K-weighted energy of the unfinished last hop."""
     loudness: float
+
+
+@dataclass(frozen=True)
+class Measured:
+    """An episode measured for mastering: prepared, and its peaks scanned."""
+
+    prepared: Prepared
+    peaks: Peaks
+
+
+def first_aim(
+    bitrate: str, target_lufs: float = TARGET_LUFS, true_peak: float = MAX_TRUE_PEAK_DBTP
+) -> tuple[float, float]:
+    """The loudness (LUFS) and true-peak ceiling (linear) :func:`deliver`'s first pass
+    masters to: the target and limit with the encoder's expected loss and overshoot."""
+    loss, headroom = _CODEC_PRIOR.get(bitrate, _DEFAULT_PRIOR)
+    return target_lufs + loss, from_db(true_peak - headroom)
 
 
 def working_rate(rate: int) -> int:
@@ -93,13 +110,13 @@ def working_rate(rate: int) -> int:
     return rate if rate >= MIN_WORKING_RATE and gating_hop(rate) is not None else MASTER_RATE
 
 
-def prepare(audio: Audio) -> _Prepared | None:
+def prepare(audio: Audio) -> Prepared | None:
     """The episode at its :func:`working_rate`, K-weighted and measured chunk by chunk;
     None when silent."""
     return _measured(resample(audio, working_rate(audio.rate)))
 
 
-def _measured(audio: Audio) -> _Prepared | None:
+def _measured(audio: Audio) -> Prepared | None:
     """``audio`` (at a rate with whole gating hops) measured chunk by chunk; None when
     silent."""
     pcm, rate = audio.samples, audio.rate
@@ -121,7 +138,7 @@ def _measured(audio: Audio) -> _Prepared | None:
         loudness = gated_hop_loudness(hops, rest, len(pcm), rate)
     if loudness <= SILENT_LUFS:
         return None
-    return _Prepared(pcm, rate, hops, rest, loudness)
+    return Prepared(pcm, rate, hops, rest, loudness)
 
 
 def _scaled(pcm: PCM, lo: int, hi: int, gain: float) -> FloatArray:
@@ -137,40 +154,65 @@ _Gains = list[tuple[int, FloatArray]]
 """The limiter's gain where it is not 1: (first sample, gains), in order, not overlapping."""
 
 
-class _Peaks:
+class Peaks:
     """The positions of the prepared episode whose true-peak envelope reaches within
     :data:`_PEAK_MARGIN_DB` of a ceiling at a gain, and their envelope: found in one pass
-    over the episode, they serve every round of :func:`_render` (whose gains differ by
-    tenths of a dB), which then only works near the peaks."""
+    over the episode (:meth:`of`, or :meth:`scan` chunk by chunk as the episode arrives),
+    they serve every round of :func:`master_stream` (whose gains differ by tenths of a
+    dB), which then only works near the peaks."""
 
-    def __init__(self, p: _Prepared, gain: float, ceiling: float) -> None:
+    def __init__(self, gain: float, ceiling: float) -> None:
         self.top_gain = gain * from_db(_PEAK_MARGIN_DB)
-        """The highest gain the positions are complete for."""
-        threshold = ceiling / self.top_gain
+        """The highest gain the positions are complete for, at ``ceiling``."""
+        self.threshold = ceiling / self.top_gain
+        """The envelope is known wherever it exceeds this."""
+        self.scanned = 0
+        """Samples scanned so far."""
+        self._where: list[IntArray] = []
+        self._values: list[FloatArray] = []
+        self.where = np.zeros(0, dtype=np.int64)
+        self.env = np.zeros(0)
+
+    @classmethod
+    def of(cls, p: Prepared, gain: float, ceiling: float) -> Peaks:
+        """The positions of the whole prepared episode."""
+        peaks = cls(gain, ceiling)
         n, step, pad = len(p.pcm), chunk_samples(p.rate), HALF_TAPS
-        where: list[IntArray] = []
-        values: list[FloatArray] = []
         for lo in range(0, n, step):
-            hi = min(n, lo + step)
-            env = envelope_span(
-                _scaled(p.pcm, lo - pad, hi + pad, 1.0), pad, pad + hi - lo, threshold
-            )
-            near = np.flatnonzero(env > threshold)
-            where.append(near + lo)
-            values.append(env[near])
-        self.where = np.concatenate(where) if where else np.zeros(0, dtype=np.int64)
-        self.env = np.concatenate(values) if values else np.zeros(0)
+            peaks.scan(_scaled(p.pcm, lo - pad, min(n, lo + step) + pad, 1.0))
+        return peaks.done()
+
+    def scan(self, window: FloatArray) -> None:
+        """The next chunk: its samples with the :data:`HALF_TAPS` samples either side of
+        it (zeros outside the signal)."""
+        pad = HALF_TAPS
+        env = envelope_span(window, pad, len(window) - pad, self.threshold)
+        near = np.flatnonzero(env > self.threshold)
+        self._where.append(near + self.scanned)
+        self._values.append(env[near])
+        self.scanned += len(window) - 2 * pad
+
+    def done(self) -> Peaks:
+        """Every chunk is scanned: :attr:`where` and :attr:`env` gathered."""
+        if self._where:
+            self.where = np.concatenate(self._where)
+            self.env = np.concatenate(self._values)
+        return self
+
+    def covers(self, gain: float, ceiling: float) -> bool:
+        """True when :meth:`over` is complete at ``gain`` and ``ceiling``."""
+        return ceiling / gain >= self.threshold
 
     def over(self, gain: float, ceiling: float) -> IntArray:
-        """Positions over ``ceiling`` at ``gain`` (at most :attr:`top_gain`)."""
-        assert gain <= self.top_gain
+        """Positions over ``ceiling`` at ``gain`` (which :meth:`covers` must cover)."""
+        assert self.covers(gain, ceiling)
         return self.where[self.env * gain > ceiling]
 
 
 _PEAK_MARGIN_DB = 2.0
 
 
-def _limiter_gains(p: _Prepared, gain: float, ceiling: float, peaks: _Peaks) -> _Gains:
+def _limiter_gains(p: Prepared, gain: float, ceiling: float, peaks: Peaks) -> _Gains:
     """:func:`limiter_gain` of the prepared episode times ``gain``, kept only where it is
     not 1 (``peaks`` tells where the episode comes near the ceiling)."""
     n, pad = len(p.pcm), HALF_TAPS
@@ -184,7 +226,7 @@ def _limiter_gains(p: _Prepared, gain: float, ceiling: float, peaks: _Peaks) -> 
     return gains
 
 
-def _limited_loudness(p: _Prepared, gain: float, gains: _Gains) -> float:
+def _limited_loudness(p: Prepared, gain: float, gains: _Gains) -> float:
     """Loudness of the prepared episode times ``gain`` and the limiter's ``gains``.
 
     K-weighting is linear and the limiter's gain moves slowly (over ~20 ms) next to the
@@ -210,7 +252,7 @@ def _limited_loudness(p: _Prepared, gain: float, gains: _Gains) -> float:
     return gated_hop_loudness(hops * g2, rest * g2, len(p.pcm), p.rate)
 
 
-def _pieces(p: _Prepared, gain: float, gains: _Gains) -> Iterator[PCM]:
+def _pieces(p: Prepared, gain: float, gains: _Gains) -> Iterator[PCM]:
     """The prepared episode times ``gain`` and the limiter's ``gains``, as 16-bit PCM,
     chunk by chunk."""
     n, step = len(p.pcm), chunk_samples(p.rate)
@@ -229,17 +271,21 @@ def _pieces(p: _Prepared, gain: float, gains: _Gains) -> Iterator[PCM]:
 
 
 def master_stream(
-    p: _Prepared, target_lufs: float, ceiling: float, tolerance_lu: float
+    p: Prepared,
+    target_lufs: float,
+    ceiling: float,
+    tolerance_lu: float,
+    peaks: Peaks | None = None,
 ) -> PcmStream:
     """Gain to ``target_lufs``, peaks limited to ``ceiling``, repeated from the original
     (gains never compound) until the loudness is within ``tolerance_lu``; the result is
-    computed chunk by chunk as it is read (by the encoder), never held whole."""
+    computed chunk by chunk as it is read (by the encoder), never held whole. ``peaks``:
+    the episode's, when already scanned (used while they cover the gain)."""
     gain_db = target_lufs - p.loudness
-    peaks: _Peaks | None = None
     for _ in range(5):
         g = from_db(gain_db)
-        if peaks is None or g > peaks.top_gain:
-            peaks = _Peaks(p, g, ceiling)
+        if peaks is None or not peaks.covers(g, ceiling):
+            peaks = Peaks.of(p, g, ceiling)
         gains = _limiter_gains(p, g, ceiling, peaks)
         if not gains:
             break  # linear gain alone: loudness is exactly on target
@@ -254,7 +300,13 @@ LEVEL_TOLERANCE_LU = 0.2
 """How close to its target a levelled turn must come."""
 
 
-def level_segment(audio: Audio, target_lufs: float = -20.0, *, max_gain_db: float = 30.0) -> Audio:
+TURN_LUFS = -20.0
+"""The loudness every turn is levelled to (:func:`level_segment`)."""
+
+
+def level_segment(
+    audio: Audio, target_lufs: float = TURN_LUFS, *, max_gain_db: float = 30.0
+) -> Audio:
     """One turn brought to ``target_lufs`` so every voice sits at the same loudness.
 
     Levelling turns before joining them keeps a soft-spoken voice from sitting under a
@@ -346,6 +398,7 @@ def deliver(
     bitrate: str = "64k",
     target_lufs: float = TARGET_LUFS,
     true_peak: float = MAX_TRUE_PEAK_DBTP,
+    measured: Measured | None = None,
 ) -> Delivered:
     """Master, encode and tag an episode so that the DECODED MP3 meets the loudness spec.
 
@@ -363,6 +416,8 @@ def deliver(
         bitrate: constant MP3 bit rate.
         target_lufs: integrated loudness of the delivered file.
         true_peak: true-peak limit of the delivered file (dBTP).
+        measured: ``audio`` already measured for mastering, as it arrived
+            (:class:`~pangocast.audio.measure_ahead.EpisodeMeter`); None: measured here.
 
     Returns:
         Size, decoded loudness and number of encodes. The loudness is reported, not
@@ -374,7 +429,7 @@ def deliver(
     loss, headroom = _CODEC_PRIOR.get(bitrate, _DEFAULT_PRIOR)
     aim = target_lufs + loss
     passes = 0
-    prepared = prepare(audio)
+    prepared, peaks = (measured.prepared, measured.peaks) if measured else (prepare(audio), None)
     _give_back_memory()
     while True:
         passes += 1
@@ -382,7 +437,8 @@ def deliver(
         if prepared is None:
             mastered = audio  # silence: nothing to master (the encoder resamples)
         else:
-            mastered = master_stream(prepared, aim, from_db(true_peak - headroom), 0.2)
+            ceiling = from_db(true_peak - headroom)
+            mastered = master_stream(prepared, aim, ceiling, 0.2, peaks)
         size = encode_mp3(mastered, path, tags, bitrate=bitrate, chapters=chapters)
         del mastered  # not needed while the MP3 is measured
         got, decoded = measure_decoded(path, MASTER_RATE)

@@ -138,60 +138,33 @@ def measure(audio: Audio) -> Loudness:
     return Loudness(integrated_loudness(x, audio.rate), to_db(true_peak_of(x)))
 
 
-class Meter:
-    """:func:`measure` of 16-bit PCM fed in order, piece by piece, in O(piece) memory.
+def _as_float(samples: PCM | npt.NDArray[np.floating]) -> FloatArray:
+    """16-bit PCM as floats at full scale 1.0; floats as float64 (not copied when they are)."""
+    if samples.dtype == np.int16:
+        return samples.astype(np.float64) / 32768.0
+    return samples.astype(np.float64, copy=False)
 
-    K-weighting carries its filter state from piece to piece, the energy of each 100 ms
-    hop is summed as it completes, and the true peak of each position is taken once the 8
-    samples after it have arrived. Pieces of whole hops give exactly :func:`measure`'s
-    figures. Only for rates with a whole number of samples per hop.
-    """
 
-    def __init__(self, rate: int, *, peak: bool = True) -> None:
-        hop = gating_hop(rate)
-        if hop is None:
-            raise ValueError(f"no whole number of samples per gating hop at {rate} Hz")
-        self.rate = rate
-        self.hop = hop
+class PeakMeter:
+    """The true peak (4x oversampled) of samples fed in order, piece by piece: the peak of
+    each position is taken once the 8 samples after it have arrived. Pieces of any size
+    give exactly :func:`true_peak_of` of the whole."""
+
+    def __init__(self) -> None:
         self.n = 0
         """Samples fed so far."""
-        self._peak_wanted = peak
-        self._zi = np.zeros((len(_k_sections(rate)), 2))
-        self._hops: list[FloatArray] = []
-        self._carry = np.zeros(0)  # squared K-weighted samples of the unfinished hop
-        self._head = np.zeros(0)  # the first samples, for clips shorter than a block
         self._tail = np.zeros(2 * HALF_TAPS - 1)  # the 15 samples before the next piece
         self._peak = 0.0
-
-    @property
-    def chunk(self) -> int:
-        """A good piece size: whole hops, 1.5 s."""
-        return chunk_samples(self.rate)
+        self._done = False
 
     def feed(self, samples: PCM | npt.NDArray[np.floating]) -> None:
         """The next samples: 16-bit PCM, or floats at full scale 1.0."""
         if len(samples) == 0:
             return
-        if samples.dtype == np.int16:
-            x = samples.astype(np.float64) / 32768.0
-        else:
-            x = samples.astype(np.float64, copy=False)
-        block = int(GATING_BLOCK * self.rate) + 1
-        if len(self._head) < block:
-            self._head = np.concatenate([self._head, x[: block - len(self._head)]])
-        w, self._zi = scipy.signal.sosfilt(_k_sections(self.rate), x, zi=self._zi)
-        sq = w * w
-        if len(self._carry):
-            sq = np.concatenate([self._carry, sq])
-        full = len(sq) // self.hop
-        if full:
-            self._hops.append(sq[: full * self.hop].reshape(full, self.hop).sum(axis=1))
-        self._carry = sq[full * self.hop :]
-        if self._peak_wanted:
-            buf = np.concatenate([self._tail, x])
-            self._tail = buf[-len(self._tail) :]
-            self._take_peak(buf)
-        self.n += len(x)
+        buf = np.concatenate([self._tail, _as_float(samples)])
+        self._tail = buf[-len(self._tail) :]
+        self._take_peak(buf)
+        self.n += len(samples)
 
     def _take_peak(self, buf: FloatArray) -> None:
         """Positions of ``buf`` (the 15 samples before sample ``self.n``, then new ones)
@@ -204,15 +177,73 @@ class Meter:
             if threshold > 0.0:
                 self._peak = max(threshold, float(envelope_span(buf, lo, hi, threshold).max()))
 
+    def result(self) -> float:
+        """The true peak (linear, full scale 1.0) of everything fed."""
+        if not self._done:
+            self._take_peak(np.concatenate([self._tail, np.zeros(HALF_TAPS)]))
+            self._done = True  # the last positions are in: result() is repeatable
+        return self._peak
+
+
+class Meter:
+    """:func:`measure` of 16-bit PCM fed in order, piece by piece, in O(piece) memory.
+
+    K-weighting carries its filter state from piece to piece, the energy of each 100 ms
+    hop is summed as it completes, and the true peak is taken by a :class:`PeakMeter`
+    (``peak=False``: none; :meth:`result` then reports a peak of ``-inf``). Pieces of
+    whole hops give exactly :func:`measure`'s figures. Only for rates with a whole number
+    of samples per hop.
+    """
+
+    def __init__(self, rate: int, *, peak: bool = True) -> None:
+        hop = gating_hop(rate)
+        if hop is None:
+            raise ValueError(f"no whole number of samples per gating hop at {rate} Hz")
+        self.rate = rate
+        self.hop = hop
+        self.n = 0
+        """Samples fed so far."""
+        self._peaks = PeakMeter() if peak else None
+        self._zi = np.zeros((len(_k_sections(rate)), 2))
+        self._hops: list[FloatArray] = []
+        self._carry = np.zeros(0)  # squared K-weighted samples of the unfinished hop
+        self._head = np.zeros(0)  # the first samples, for clips shorter than a block
+
+    @property
+    def chunk(self) -> int:
+        """A good piece size: whole hops, 1.5 s."""
+        return chunk_samples(self.rate)
+
+    def feed(self, samples: PCM | npt.NDArray[np.floating]) -> None:
+        """The next samples: 16-bit PCM, or floats at full scale 1.0."""
+        if len(samples) == 0:
+            return
+        x = _as_float(samples)
+        block = int(GATING_BLOCK * self.rate) + 1
+        if len(self._head) < block:
+            self._head = np.concatenate([self._head, x[: block - len(self._head)]])
+        w, self._zi = scipy.signal.sosfilt(_k_sections(self.rate), x, zi=self._zi)
+        sq = w * w
+        if len(self._carry):
+            sq = np.concatenate([self._carry, sq])
+        full = len(sq) // self.hop
+        if full:
+            self._hops.append(sq[: full * self.hop].reshape(full, self.hop).sum(axis=1))
+        self._carry = sq[full * self.hop :]
+        if self._peaks is not None:
+            self._peaks.feed(x)
+        self.n += len(x)
+
+    def loudness(self) -> float:
+        """Integrated loudness (LUFS) of everything fed."""
+        if self.n <= int(GATING_BLOCK * self.rate):
+            return integrated_loudness(self._head[: self.n], self.rate)
+        return gated_hop_loudness(*self.hop_energies(), self.n, self.rate)
+
     def result(self) -> Loudness:
         """Loudness and true peak of everything fed."""
-        if self._peak_wanted:
-            self._take_peak(np.concatenate([self._tail, np.zeros(HALF_TAPS)]))
-            self._peak_wanted = False  # the last positions are in: result() is repeatable
-        peak = to_db(self._peak)
-        if self.n <= int(GATING_BLOCK * self.rate):
-            return Loudness(integrated_loudness(self._head[: self.n], self.rate), peak)
-        return Loudness(gated_hop_loudness(*self.hop_energies(), self.n, self.rate), peak)
+        peak = self._peaks.result() if self._peaks is not None else 0.0
+        return Loudness(self.loudness(), to_db(peak))
 
     def hop_energies(self) -> tuple[FloatArray, float]:
         """K-weighted energy of each complete hop, and of the unfinished last one."""

@@ -67,6 +67,99 @@ class Timeline:
 GapFn = Callable[[Turn | None, Turn], float]
 
 
+class Placement:
+    """:func:`assemble`, one turn at a time: :meth:`add` the turns in order (each placed as
+    soon as it is added), then :meth:`finish`. :attr:`parts` are the pieces placed so far,
+    back to back (the joined audio is their concatenation)."""
+
+    def __init__(
+        self,
+        rate: int,
+        *,
+        gap: GapFn,
+        intro: Sequence[Audio] = (),
+        intro_title: str | None = None,
+    ) -> None:
+        self.rate = rate
+        self.parts: list[np.ndarray] = []
+        self.pos = 0
+        """Samples placed so far."""
+        self.turns: list[TimedTurn] = []
+        self._gap = gap
+        self._intro = bool(intro)
+        self._intro_title = intro_title
+        self._sentences: list[TimedTurn] = []
+        self._chapters: list[Chapter] = []
+        self._prev: Turn | None = None
+        for a in intro:
+            self._place(a)
+
+    def _place(self, a: Audio) -> tuple[float, float]:
+        if a.rate != self.rate:
+            raise AudioError(f"segment at {a.rate} Hz in a {self.rate} Hz episode")
+        start = self.pos
+        self.parts.append(a.samples)
+        self.pos += len(a.samples)
+        return start / self.rate, self.pos / self.rate
+
+    def _pause(self, seconds: float) -> None:
+        n = round(max(0.0, seconds) * self.rate)
+        if n:
+            self.parts.append(np.zeros(n, dtype=np.int16))
+            self.pos += n
+
+    def add(self, item: VoicedTurn) -> None:
+        """Place the next turn (voiced by :func:`voice_turn` at the episode's rate).
+
+        Raises:
+            AudioError: it is at another sample rate.
+        """
+        t, prev, rate = item.turn, self._prev, self.rate
+        self._pause(self._gap(prev, t) if (prev is not None or self._intro) else 0.0)
+        turn_start = self.pos / rate
+        offset = self.pos
+        for text, s_start, s_end in item.spans:
+            self._sentences.append(
+                TimedTurn(
+                    (offset + s_start) / rate,
+                    (offset + s_end) / rate,
+                    t.speaker,
+                    t.role,
+                    t.kind,
+                    text,
+                )
+            )
+        _, turn_end = self._place(item.audio)
+        self.turns.append(TimedTurn(turn_start, turn_end, t.speaker, t.role, t.kind, t.text))
+        if t.kind == "chapter":
+            self._chapters.append(Chapter(round(turn_start, 3), t.text))
+        self._prev = t
+
+    def finish(self, outro: Sequence[Audio] = ()) -> Timeline:
+        """The outro placed after the last turn, and everything joined.
+
+        Raises:
+            AudioError: no turn was added, or an outro piece has another sample rate.
+        """
+        if not self.turns:
+            raise AudioError("nothing to assemble: the episode has no spoken turns")
+        chapters = list(self._chapters)
+        prev = self._prev
+        for a in outro:
+            self._pause(self._gap(prev, prev) if prev else 0.0)
+            self._place(a)
+            prev = None
+        if self._intro_title and (not chapters or chapters[0].start > 0):
+            chapters.insert(0, Chapter(0.0, self._intro_title))
+        samples = np.concatenate(self.parts) if self.parts else np.zeros(0, dtype=np.int16)
+        return Timeline(
+            Audio(samples, self.rate),
+            tuple(self.turns),
+            tuple(self._sentences),
+            tuple(chapters),
+        )
+
+
 def assemble(
     plan: Sequence[VoicedTurn],
     rate: int,
@@ -92,61 +185,10 @@ def assemble(
     """
     if not plan:
         raise AudioError("nothing to assemble: the episode has no spoken turns")
-    parts: list[np.ndarray] = []
-    pos = 0  # samples placed so far
-    turns: list[TimedTurn] = []
-    sentences: list[TimedTurn] = []
-    chapters: list[Chapter] = []
-
-    def place(a: Audio) -> tuple[float, float]:
-        nonlocal pos
-        if a.rate != rate:
-            raise AudioError(f"segment at {a.rate} Hz in a {rate} Hz episode")
-        start = pos
-        parts.append(a.samples)
-        pos += len(a.samples)
-        return start / rate, pos / rate
-
-    def pause(seconds: float) -> None:
-        nonlocal pos
-        n = round(max(0.0, seconds) * rate)
-        if n:
-            parts.append(np.zeros(n, dtype=np.int16))
-            pos += n
-
-    for a in intro:
-        place(a)
-    prev: Turn | None = None
+    placement = Placement(rate, gap=gap, intro=intro, intro_title=intro_title)
     for item in plan:
-        t = item.turn
-        pause(gap(prev, t) if (prev is not None or intro) else 0.0)
-        voiced = item
-        turn_start = pos / rate
-        offset = pos
-        for text, s_start, s_end in voiced.spans:
-            sentences.append(
-                TimedTurn(
-                    (offset + s_start) / rate,
-                    (offset + s_end) / rate,
-                    t.speaker,
-                    t.role,
-                    t.kind,
-                    text,
-                )
-            )
-        _, turn_end = place(voiced.audio)
-        turns.append(TimedTurn(turn_start, turn_end, t.speaker, t.role, t.kind, t.text))
-        if t.kind == "chapter":
-            chapters.append(Chapter(round(turn_start, 3), t.text))
-        prev = t
-    for a in outro:
-        pause(gap(prev, prev) if prev else 0.0)
-        place(a)
-        prev = None
-    if intro_title and (not chapters or chapters[0].start > 0):
-        chapters.insert(0, Chapter(0.0, intro_title))
-    samples = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int16)
-    return Timeline(Audio(samples, rate), tuple(turns), tuple(sentences), tuple(chapters))
+        placement.add(item)
+    return placement.finish(outro)
 
 
 def voice_turn(

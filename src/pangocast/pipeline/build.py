@@ -129,8 +129,11 @@ def _build(
     # on a cluster this process only assembles: it has a core for the work below
     workers = 2 if options.cluster else options.jobs or default_workers()
     if missing and workers > 1:
-        # the turns of the episodes that wait for segments are voiced as they complete
-        delivery.prep = TurnPrep(cache, pacing.sentence, lambda plan: engine_rate(plan, cache))
+        # the turns of the episodes that wait for segments are voiced as they complete,
+        # placed in order and measured for mastering as far as they are final
+        delivery.prep = TurnPrep(
+            cache, pacing.sentence, lambda plan: engine_rate(plan, cache), delivery.new_stream
+        )
         cleanup.callback(delivery.prep.close)
     prep = delivery.prep
     waiting = Waiting()

@@ -6,21 +6,21 @@ from __future__ import annotations
 
 import hashlib
 import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from pangocast.audio.jingles import find_file
 from pangocast.audio.pacing import Pacing
 from pangocast.audio.pcm import Audio
-from pangocast.audio.timeline import Timeline, VoicedTurn, assemble
 from pangocast.core.errors import AudioError, BuildError, Notice, PangocastError
 from pangocast.core.files import commit_file, write_atomic
 from pangocast.core.project import Project, ShowConfig
+from pangocast.pipeline.episode_stream import EpisodeStream
 from pangocast.pipeline.events import BuildEvents, EpisodeReport
 from pangocast.pipeline.turn_prep import TurnPrep, voice_cached_turn
 from pangocast.publish.manifest import BuiltEpisode
 from pangocast.script.catalogue import guid_of
-from pangocast.voice.plan import EpisodePlan, TurnPlan
+from pangocast.voice.plan import EpisodePlan
 from pangocast.voice.segments import SegmentStore
 
 PIPELINE_VERSION = "5"  # bump when assembly, mastering or tagging change the MP3 of same input
@@ -29,9 +29,6 @@ PIPELINE_VERSION = "5"  # bump when assembly, mastering or tagging change the MP
 DECODE_TOLERANCE = 0.25
 """Seconds the decoded MP3 may differ from the assembled audio (encoder delay and padding
 are a few 26 ms frames); more means the encoder wrote a short or damaged file."""
-
-
-MUSIC_TAIL = 1.5  # seconds the bed plays on after the intro's last word
 
 
 def _file_hash(path: Path | None) -> str:
@@ -130,8 +127,23 @@ class EpisodeDelivery:
         finally:
             if self.prep is not None:
                 self.prep.forget(plan.all_turns())  # what was voiced ahead and is not used
+                self.prep.forget_stream(plan)
         self.events.episode_done(er)
         return er
+
+    def new_stream(self, plan: EpisodePlan, sting: Audio | int) -> EpisodeStream:
+        """A stream to place ``plan``'s turns on, with ``sting`` (or the show's, loaded at
+        that rate) around them.
+
+        Raises:
+            AudioError: the sting or music file cannot be decoded.
+        """
+        if isinstance(sting, int):
+            from pangocast.audio.jingles import load_or_make
+
+            sting = load_or_make(self.project.audio, "sting", rate=sting)
+        music = self.project.audio if self.show.music else None
+        return EpisodeStream(plan, sting, self.pacing, music)
 
     def assemble(
         self, plan: EpisodePlan, fingerprint: str, number: int, sting: Audio
@@ -145,28 +157,22 @@ class EpisodeDelivery:
         """
         from pangocast.audio import delivery
         from pangocast.audio import mp3 as encode
-        from pangocast.audio.pacing import pause_between
         from pangocast.publish import transcripts
 
-        pacing, prep, cache, output = self.pacing, self.prep, self.cache, self.project.output
+        prep, cache, output = self.prep, self.cache, self.project.output
         rate = sting.rate
-
-        def voiced(tp: TurnPlan) -> VoicedTurn:
-            ahead = prep.take(tp, rate) if prep is not None else None
-            return ahead or voice_cached_turn(tp, cache, rate, pacing.sentence)
-
-        turns = [voiced(tp) for tp in plan.all_turns()]
-        timeline = assemble(
-            turns,
-            rate,
-            gap=lambda prev, nxt: pause_between(prev, nxt, pacing),
-            intro=[sting],
-            outro=[sting],
-            intro_title=plan.meta.title,
-        )
-        del turns  # the joined audio holds every sample now
-        if self.show.music:
-            timeline = _with_music(timeline, self.project.audio, plan)
+        turns = plan.all_turns()
+        # what the thread voiced (and placed on the episode's stream) waits for it here
+        ahead = [prep.take(tp, rate) if prep is not None else None for tp in turns]
+        stream = prep.stream(plan) if prep is not None else None
+        if stream is None or stream.rate != rate:
+            stream = self.new_stream(plan, sting)
+        for i, tp in enumerate(turns):
+            # a turn placed already (voiced by the thread) is ignored by add()
+            stream.add(i, ahead[i] or voice_cached_turn(tp, cache, rate, self.pacing.sentence))
+            ahead[i] = None
+        timeline, measured = stream.finish()
+        del stream  # the joined audio holds every sample now
         duration = timeline.audio.duration
         meta = plan.meta
         stem = f"{meta.slug}-{fingerprint[:10]}"
@@ -187,7 +193,9 @@ class EpisodeDelivery:
             # deliver() masters, encodes, tags and measures the decoded MP3, re-mastering
             # when the encoder moved loudness or peaks out of spec.
             try:
-                delivered = delivery.deliver(timeline.audio, tmp, tags, chapters=timeline.chapters)
+                delivered = delivery.deliver(
+                    timeline.audio, tmp, tags, chapters=timeline.chapters, measured=measured
+                )
             except AudioError as exc:
                 raise AudioError(
                     f"episode '{meta.slug}' could not be encoded to MP3: {exc.what}",
@@ -306,27 +314,3 @@ def _verify_mp3(got: float, expected: float, slug: str, source: str | None) -> N
             path=source,
             hint=hint,
         )
-
-
-def _with_music(timeline: Timeline, audio_dir: Path, plan: EpisodePlan) -> Timeline:
-    """The timeline with the music bed ducked under the spoken intro and the outro."""
-    from pangocast.audio.jingles import duck, load_or_make, mix
-
-    audio = timeline.audio
-    rate = audio.rate
-    samples = audio.samples.copy()
-    regions: list[tuple[float, float]] = []
-    if plan.intro is not None and timeline.turns:
-        regions.append((0.0, min(audio.duration, timeline.turns[0].end + MUSIC_TAIL)))
-    plans = plan.all_turns()
-    first_outro = next((i for i, tp in enumerate(plans) if tp.turn.outro or tp is plan.outro), None)
-    if first_outro is not None and first_outro < len(timeline.turns):
-        regions.append((max(0.0, timeline.turns[first_outro].start - 1.0), audio.duration))
-    for start, end in regions:
-        a, b = int(start * rate), int(end * rate)
-        if b - a < rate:
-            continue
-        voice = Audio(samples[a:b], rate)
-        bed = load_or_make(audio_dir, "music", rate=rate, seconds=(b - a) / rate)
-        samples[a:b] = mix(voice, duck(bed, voice)).samples[: b - a]
-    return replace(timeline, audio=Audio(samples, rate))

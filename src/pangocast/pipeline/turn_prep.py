@@ -16,12 +16,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
+from typing import TYPE_CHECKING
 
 from pangocast.audio.ffmpeg import resample
 from pangocast.audio.timeline import PlacedSentence, SynthesizedTurn, VoicedTurn, voice_turn
-from pangocast.core.errors import BuildError
+from pangocast.core.errors import BuildError, PangocastError
 from pangocast.voice.plan import EpisodePlan, TurnPlan
 from pangocast.voice.segments import SegmentStore
+
+if TYPE_CHECKING:
+    from pangocast.pipeline.episode_stream import EpisodeStream
 
 
 def load_turn(tp: TurnPlan, cache: SegmentStore, rate: int) -> SynthesizedTurn:
@@ -72,45 +76,72 @@ class TurnPrep:
         cache: SegmentStore,
         sentence_gap: float,
         rate_of: Callable[[EpisodePlan], int],
+        stream_of: Callable[[EpisodePlan, int], EpisodeStream] | None = None,
     ) -> None:
+        """``stream_of``: a new stream for an episode at a rate, which the thread places
+        the episode's turns on as it voices them (None: turns are only voiced)."""
         self._cache = cache
         self._gap = sentence_gap
         self._rate_of = rate_of
+        self._stream_of = stream_of
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pangocast-turns")
         self._voiced: dict[int, tuple[TurnPlan, Future[VoicedTurn]]] = {}
         """By ``id`` of the turn plan, which is kept alive beside its future."""
-        self._waiting: dict[str, list[tuple[EpisodePlan, TurnPlan, set[str]]]] = {}
+        self._waiting: dict[str, list[tuple[EpisodePlan, int, TurnPlan, set[str]]]] = {}
         self._rates: dict[int, tuple[EpisodePlan, int]] = {}
+        self._streams: dict[int, tuple[EpisodePlan, EpisodeStream | None]] = {}
+        """By ``id`` of the episode plan (kept alive beside it); None: it failed."""
 
     def watch(self, plan: EpisodePlan, missing: set[str]) -> None:
         """Voice ``plan``'s turns, each once none of its segments is in ``missing``."""
-        for tp in plan.all_turns():
+        for index, tp in enumerate(plan.all_turns()):
             keys = {s.job.key for s in tp.sentences if s.job is not None} & missing
             if not keys:
-                self._submit(plan, tp)
+                self._submit(plan, index, tp)
                 continue
-            entry = (plan, tp, keys)
+            entry = (plan, index, tp, keys)
             for key in keys:
                 self._waiting.setdefault(key, []).append(entry)
 
     def segment_done(self, key: str) -> None:
         """Segment ``key`` is in the cache: voice the turns it completes."""
-        for plan, tp, keys in self._waiting.pop(key, ()):
+        for plan, index, tp, keys in self._waiting.pop(key, ()):
             keys.discard(key)
             if not keys:
-                self._submit(plan, tp)
+                self._submit(plan, index, tp)
 
-    def _submit(self, plan: EpisodePlan, tp: TurnPlan) -> None:
-        if not any(s.job is not None for s in tp.sentences):
-            return  # nothing to voice (the assembly places an empty turn itself)
-        self._voiced[id(tp)] = (tp, self._pool.submit(self._voice, plan, tp))
+    def _submit(self, plan: EpisodePlan, index: int, tp: TurnPlan) -> None:
+        self._voiced[id(tp)] = (tp, self._pool.submit(self._voice, plan, index, tp))
 
-    def _voice(self, plan: EpisodePlan, tp: TurnPlan) -> VoicedTurn:
+    def _voice(self, plan: EpisodePlan, index: int, tp: TurnPlan) -> VoicedTurn:
         # (in the thread only) an episode's rate is read from a segment once, not per turn
         known = self._rates.get(id(plan))
         rate = known[1] if known is not None and known[0] is plan else self._rate_of(plan)
         self._rates[id(plan)] = (plan, rate)
-        return voice_cached_turn(tp, self._cache, rate, self._gap)
+        voiced = voice_cached_turn(tp, self._cache, rate, self._gap)
+        if self._stream_of is not None:
+            self._place(plan, rate, index, voiced)
+        return voiced
+
+    def _place(self, plan: EpisodePlan, rate: int, index: int, voiced: VoicedTurn) -> None:
+        """(In the thread) ``voiced`` on its episode's stream; a stream that fails is
+        dropped: the assembly then places the turns itself, and meets the error there."""
+        assert self._stream_of is not None
+        entry = self._streams.get(id(plan))
+        try:
+            if entry is None or entry[0] is not plan:
+                entry = (plan, self._stream_of(plan, rate))
+                self._streams[id(plan)] = entry
+            if entry[1] is not None:
+                entry[1].add(index, voiced)
+        except PangocastError:
+            self._streams[id(plan)] = (plan, None)
+
+    def stream(self, plan: EpisodePlan) -> EpisodeStream | None:
+        """``plan``'s stream, once every one of its turns was taken (:meth:`take`): the
+        thread no longer touches it. None when it has none."""
+        entry = self._streams.pop(id(plan), None)
+        return entry[1] if entry is not None and entry[0] is plan else None
 
     def take(self, tp: TurnPlan, rate: int) -> VoicedTurn | None:
         """``tp`` voiced at ``rate`` by the thread (waiting while it is at it), or None when
@@ -132,8 +163,13 @@ class TurnPrep:
             if entry is not None:
                 entry[1].cancel()
 
+    def forget_stream(self, plan: EpisodePlan) -> None:
+        """Drop ``plan``'s stream (call once its turns are forgotten or taken)."""
+        self._streams.pop(id(plan), None)
+
     def close(self) -> None:
         """Stop the thread: queued turns are dropped, one being voiced is finished."""
         self._pool.shutdown(wait=True, cancel_futures=True)
         self._voiced.clear()
         self._waiting.clear()
+        self._streams.clear()
