@@ -19,6 +19,9 @@ sides of the overhead ratio pay it alike. Measured side by side, in this order:
   over the build's job list, in the build's order), timed inside that subprocess from the
   pool's start (planning the jobs is not counted);
 - cold: a whole-show build into an empty cache and output/;
+- baseline (``--baseline DIR``, a checkout of another version, e.g. ``git worktree add
+  /tmp/base <commit>``): the same cold build with that version's sources and show (its
+  casting), for the cold / baseline ratio;
 - no-change: the same build again (median of ``--repeat``), and which output files it
   rewrote;
 - one-sentence edits: ``--repeat`` of them, one after the other, each changing another
@@ -204,10 +207,10 @@ class Bench:
         }
 
 
-def make_copy(dest: Path, episodes: int | None) -> None:
+def make_copy(dest: Path, episodes: int | None, source: Path = ROOT) -> None:
     for d in SHOW_DIRS:
-        shutil.copytree(ROOT / d, dest / d)
-    scripts = sorted((ROOT / "scripts").glob("*.txt"))
+        shutil.copytree(source / d, dest / d)
+    scripts = sorted((source / "scripts").glob("*.txt"))
     (dest / "scripts").mkdir()
     for s in scripts[:episodes] if episodes else scripts:
         shutil.copy2(s, dest / "scripts" / s.name)
@@ -439,6 +442,12 @@ def main() -> int:
     parser.add_argument(
         "--src", type=Path, default=ROOT / "src", help="pangocast sources to measure"
     )
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        default=None,
+        help="a checkout of another version (its src/ and its show): its cold build too",
+    )
     parser.add_argument("--floor-of", type=Path, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--segment", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -479,6 +488,16 @@ def main() -> int:
         bench.clean()
         cold = bench.build()
         log(f"{cold.wall:.1f} s wall, {cold.cpu:.0f} s CPU, peak {_gb(cold.peak_rss)}")
+
+        baseline = None
+        if args.baseline is not None:
+            log = step(f"cold build of the baseline {args.baseline}")
+            base_src = (args.baseline / "src").resolve()
+            base_env = dict(env, PYTHONPATH=os.pathsep.join([str(base_src), env["PYTHONPATH"]]))
+            with show_copy(None) as base_root:
+                make_copy(base_root, args.episodes, args.baseline.resolve())
+                baseline = Bench(base_root, args.engine, args.jobs, base_src, base_env).build()
+            log(f"{baseline.wall:.1f} s wall, {baseline.cpu:.0f} s CPU")
 
         log = step("no-change rebuilds")
         state = bench.output_state()
@@ -521,6 +540,14 @@ def main() -> int:
         Row("cold build (s)", f"{cold.wall:.1f}", "", None),
         Row("  CPU: cold / floor (s)", f"{cold.cpu:.0f} / {floor_run.cpu:.0f}", "", None),
         Row("  overhead ratio cold / floor", f"{ratio:.3f}", "<= 1.15", ratio <= 1.15),
+    ]
+    if baseline is not None:
+        versus = cold.wall / baseline.wall
+        rows += [
+            Row("cold build of the baseline (s)", f"{baseline.wall:.1f}", "", None),
+            Row("  cold / baseline cold", f"{versus:.3f}", "<= 1.3", versus <= 1.3),
+        ]
+    rows += [
         Row("no-change rebuild, median (s)", f"{nc:.2f}", "<= 2 s", nc <= 2.0),
         Row(
             "  no-change / cold", f"{100 * nc / cold.wall:.2f} %", "<= 3 %", nc <= 0.03 * cold.wall

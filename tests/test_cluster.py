@@ -211,9 +211,47 @@ def test_a_damaged_object_in_the_bucket_fails_its_checksum(bucket: str) -> None:
     data = bytearray(got.bytes())
     data[1000] ^= 0x04
     obstore.put(cache._store, f"ab/{key}.wav", bytes(data), attributes=got.attributes)
-    assert cache.present([key]) == {key}  # a listing cannot tell ...
-    assert cache.verify([key]) == [key]  # ... reading it does, and the object goes
-    assert cache.present([key]) == set()
+    later = S3SegmentCache(bucket)  # the next build, or another machine
+    assert later.present([key]) == {key}  # a listing cannot tell ...
+    assert later.verify([key]) == [key]  # ... reading it does, and the object goes
+    assert later.present([key]) == set()
+
+
+def test_checking_then_reading_a_segment_downloads_it_once(
+    bucket: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import numpy as np
+    import obstore
+
+    from pangocast.audio.pcm import Audio
+    from pangocast.voice.s3cache import S3SegmentCache
+
+    audio = Audio((np.arange(4800) % 200 * 50).astype(np.int16), 24000)
+    keys = [f"{i:02d}" + "1" * 62 for i in range(3)]
+    writer = S3SegmentCache(bucket)
+    for key in keys:
+        writer.put(key, audio)
+    downloads: list[str] = []
+    real_get = obstore.get
+
+    def counted(store: object, path: str, **kwargs: object) -> object:
+        downloads.append(path)
+        return real_get(store, path, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(obstore, "get", counted)
+    reader = S3SegmentCache(bucket)
+    assert reader.verify(keys) == []
+    assert all(np.array_equal(reader.get(k).samples, audio.samples) for k in keys)  # type: ignore[union-attr]
+    assert sorted(downloads) == sorted(f"{k[:2]}/{k}.wav" for k in keys)
+    # The copy is checked like a download: a flipped bit in it is caught, and it goes.
+    mirror = reader._mirror
+    assert mirror is not None
+    wav = mirror / f"{keys[0]}.wav"
+    data = bytearray(wav.read_bytes())
+    data[1000] ^= 0x04
+    wav.write_bytes(bytes(data))
+    assert reader.verify(keys[:1]) == keys[:1]
+    assert not wav.exists() and reader.present(keys[:1]) == set()
 
 
 def test_a_wrong_secret_is_one_error_naming_the_variables(

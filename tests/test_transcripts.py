@@ -136,3 +136,11 @@ def test_split_text_never_exceeds_the_limit_and_keeps_every_character(
     pieces = split_text(text, limit)
     assert all(0 < len(p) <= limit for p in pieces)
     assert "".join(pieces).replace(" ", "") == text.replace(" ", "")
+
+
+def test_a_speaker_name_longer_than_a_line_still_gets_its_words_captioned() -> None:
+    name = "The Honourable Representative for the Northern Highlands & Islands <Scotland>"
+    vtt = to_vtt([TimedTurn(0.0, 12.0, name, "guest", "speech", LONG)])
+    spoken = "".join(html.unescape(re.sub(r"<[^>]+>", "", t)) for *_, t in _parse(vtt))
+    assert spoken.replace(" ", "") == LONG.replace(" ", "")
+    assert "&lt;Scotland&gt;" in vtt

@@ -145,6 +145,7 @@ def publish(
         return output / "feed.xml"
 
     from pangocast.publish.feed import render_feed
+    from pangocast.publish.search import index_pages, install_index
     from pangocast.publish.site import render_site
 
     build_date = (
@@ -158,9 +159,14 @@ def publish(
     manifest = replace(manifest, feed_sha256=hashlib.sha256(feed_bytes).hexdigest())
     # Pages and manifest may run ahead of the feed (a kill between the renames): they only
     # reference files already complete, and nothing the old feed uses is removed yet.
-    pages = render_site(show, manifest, output, template_dir=templates)
+    to_index: dict[str, str] = {}
+    pages = render_site(show, manifest, output, template_dir=templates, search_pages=to_index)
+    index = index_pages(to_index)  # a failing indexer fails the build here, before the feed
     write_atomic(output / MANIFEST_NAME, manifest_to_text(manifest))
     feed = write_atomic(output / "feed.xml", feed_bytes)  # the commit point
+    # The search index follows the feed: the old site keeps its own until the new feed is
+    # live (a failure here leaves the new feed with the old index; the next build redoes it).
+    pages += install_index(index, output)
     written = [p.relative_to(output).as_posix() for p in pages]
     record = {"inputs": inputs, "feed_sha256": manifest.feed_sha256, "files": written}
     write_atomic(stamp, json.dumps(record, indent=1) + "\n")

@@ -16,9 +16,10 @@ player honours.
 
 The index is made from the pages in memory (written to a temporary folder, never from
 ``output/``, where the pages of removed episodes may still lie until pruning), then
-copied into ``output/pagefind/`` file by file: a file whose bytes did not change is not
-written again (Pagefind's output is deterministic), new files go in before the entry
-file that names them, and files of an older index are removed last.
+copied into ``output/pagefind/`` file by file, after the feed's commit (before it, the
+live site keeps its index: nothing but pages may change under the old feed): a file whose
+bytes did not change is not written again (Pagefind's output is deterministic), new files
+go in before the entry file that names them, and files of an older index are removed last.
 """
 
 from __future__ import annotations
@@ -96,21 +97,42 @@ def pagefind_binary() -> Path:
 
 
 def build_search_index(pages: Mapping[str, str], output: Path) -> list[Path]:
-    """Index ``pages`` with Pagefind into ``output/pagefind/``.
-
-    Args:
-        pages: path under output/ (``episodes/<slug>/index.html``) to the page's HTML.
-        output: the ``output/`` folder.
-
-    Returns:
-        Every file of the bundle now in ``output/pagefind/``, whether rewritten or not
-        (none without pages: an older index is removed).
+    """Index ``pages`` with Pagefind into ``output/pagefind/``
+    (:func:`index_pages`, then :func:`install_index`).
 
     Raises:
         BuildError: Pagefind is missing or fails, or a bundle file cannot be written.
     """
-    if not pages:  # nothing to search (Pagefind refuses an empty site): no index at all
-        return _install({}, output / SEARCH_DIR)
+    return install_index(index_pages(pages), output)
+
+
+def install_index(files: Mapping[str, bytes], output: Path) -> list[Path]:
+    """Put an index made by :func:`index_pages` into ``output/pagefind/``: changed files
+    only, the entry last, the files of an older index removed. A build does it after the
+    feed's commit: until then the live site keeps the index it had.
+
+    Returns:
+        Every file of the bundle now in ``output/pagefind/``, whether rewritten or not
+        (none for an empty index: an older index is removed).
+
+    Raises:
+        BuildError: a bundle file cannot be written.
+    """
+    return _install(files, output / SEARCH_DIR)
+
+
+def index_pages(pages: Mapping[str, str]) -> dict[str, bytes]:
+    """Pagefind's bundle for ``pages``, made in a temporary folder: path under
+    ``pagefind/`` to bytes (empty without pages: Pagefind refuses an empty site).
+
+    Args:
+        pages: path under output/ (``episodes/<slug>/index.html``) to the page's HTML.
+
+    Raises:
+        BuildError: Pagefind is missing or fails.
+    """
+    if not pages:
+        return {}
     binary = pagefind_binary()
     with tempfile.TemporaryDirectory(prefix="pangocast-search-") as tmp:
         site, bundle = Path(tmp) / "site", Path(tmp) / "bundle"
@@ -127,7 +149,7 @@ def build_search_index(pages: Mapping[str, str], output: Path) -> list[Path]:
         }
     if ENTRY not in files:
         raise BuildError("the search indexer wrote no index", hint=INSTALL_HINT)
-    return _install(files, output / SEARCH_DIR)
+    return files
 
 
 def _run(binary: Path, site: Path, bundle: Path) -> None:

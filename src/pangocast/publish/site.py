@@ -74,6 +74,7 @@ def render_site(
     *,
     template_dir: Path | None = None,
     search: bool = True,
+    search_pages: dict[str, str] | None = None,
 ) -> list[Path]:
     """Write the show index, episode pages, embed pages, oEmbed files, assets and the
     search index (:mod:`pangocast.publish.search`).
@@ -85,6 +86,8 @@ def render_site(
         template_dir: the show's ``templates/`` folder; its ``site_*`` files replace the
             shipped ones of the same name. A missing folder is the same as none.
         search: build the search index too (False: pages only, for tests of the pages).
+        search_pages: instead of indexing, put the pages to index here (path under
+            output/ to HTML), for the caller to index and install after the feed.
 
     Returns:
         Every file written, in the order written.
@@ -170,7 +173,9 @@ def render_site(
         )
         data = oembed_data(show, ep, cover=cover, thumbnail_size=thumb)
         put(ep.oembed, _json_text(data))
-    if search:
+    if search_pages is not None:
+        search_pages.update(indexed)
+    elif search:
         written.extend(build_search_index(indexed, output))
     return written
 

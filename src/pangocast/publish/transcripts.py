@@ -164,6 +164,10 @@ def _escaped_len(text: str) -> int:
     return len(_vtt_escape(text))
 
 
+MIN_CUE_TEXT = 16
+"""The least text a WebVTT cue carries after a long voice tag (``<v Name>``)."""
+
+
 def _voice_tag(speaker: str) -> str:
     # a voice annotation ends at '>', so the name is escaped like the text
     return f"<v {_vtt_escape(speaker)}>"
@@ -173,10 +177,14 @@ def vtt_cues(turn: TimedTurn, limit: int = MAX_LINE) -> list[Cue]:
     """The cues of ``turn`` exactly as :func:`to_vtt` writes them (the episode page marks
     its transcript up with the same cues, so a search hit plays from the caption's time).
 
+    A speaker whose name fills the line still gets :data:`MIN_CUE_TEXT` characters of
+    text per cue (the line is then longer than ``limit``).
+
     Raises:
-        ValueError: ``limit`` leaves no room for text after the voice tag.
+        ValueError: ``limit`` cannot hold one character.
     """
-    return cues([turn], limit - len(_voice_tag(turn.speaker)), _escaped_len)
+    room = max(limit - len(_voice_tag(turn.speaker)), min(limit, MIN_CUE_TEXT))
+    return cues([turn], room, _escaped_len)
 
 
 def to_vtt(turns: Sequence[TimedTurn], limit: int = MAX_LINE) -> str:

@@ -7,14 +7,22 @@ obstore; the endpoint, credentials and region come from the standard variables
 ``AWS_DEFAULT_REGION``), read again wherever the cache is unpickled, so a worker uses its
 own machine's credentials and none travel with the tasks. An ``http://`` endpoint (a test
 server, a store inside a private network) is allowed.
+
+A process keeps a copy of each object it downloads in a temporary folder (removed at exit),
+checked against the checksum on every read like a download: a build verifies a segment
+and reads it again for its episode with one download.
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
+import shutil
+import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from pangocast.audio.pcm import Audio
@@ -53,6 +61,10 @@ class S3SegmentCache(SegmentStore):
         self.bucket = bucket
         self.prefix = prefix.strip("/")
         self._store = _make_store(bucket, self.prefix)
+        self._mirror: Path | None = None
+        """A folder of this process's copies of the objects it read, so that checking a
+        segment and then reading it costs one download (made on first use, removed at
+        exit)."""
 
     def __reduce__(self) -> tuple[Callable[[str], S3SegmentCache], tuple[str]]:
         return (S3SegmentCache, (self.url,))  # rebuilt from the environment where it lands
@@ -106,18 +118,52 @@ class S3SegmentCache(SegmentStore):
     def _load(self, key: str) -> tuple[bytes, str | None] | None:
         import obstore
 
+        kept = self._kept(key)
+        if kept is not None:
+            return kept
+
         def fetch() -> tuple[bytes, str | None]:
             got = obstore.get(self._store, self._path(key))
             stored = got.attributes.get("sha256")
             return bytes(got.bytes()), stored
 
         try:
-            return self._call("read", fetch)
+            data, stored = self._call("read", fetch)
         except FileNotFoundError:
             return None
+        if stored is not None:
+            self._keep(key, data, stored)
+        return data, stored
+
+    def _kept(self, key: str) -> tuple[bytes, str] | None:
+        """This process's copy of the object, if it read it before (it is checked against
+        its checksum like a download)."""
+        if self._mirror is None:
+            return None
+        try:
+            data = (self._mirror / f"{key}.wav").read_bytes()
+            stored = (self._mirror / f"{key}.sha256").read_text(encoding="ascii")
+        except (OSError, UnicodeDecodeError):
+            return None
+        return data, stored
+
+    def _keep(self, key: str, data: bytes, stored: str) -> None:
+        if self._mirror is None:
+            self._mirror = Path(tempfile.mkdtemp(prefix="pangocast-s3-segments-"))
+            atexit.register(shutil.rmtree, self._mirror, ignore_errors=True)
+        with contextlib.suppress(OSError):  # no copy: the next read downloads again
+            (self._mirror / f"{key}.wav").write_bytes(data)
+            (self._mirror / f"{key}.sha256").write_text(stored, encoding="ascii")
+
+    def _forget(self, key: str) -> None:
+        if self._mirror is not None:
+            for suffix in (".wav", ".sha256"):
+                (self._mirror / f"{key}{suffix}").unlink(missing_ok=True)
 
     def _remove(self, key: str) -> None:
         import obstore
+
+        self._forget(key)
 
         with contextlib.suppress(FileNotFoundError):
             self._call("delete", lambda: obstore.delete(self._store, self._path(key)))
