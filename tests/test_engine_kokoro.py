@@ -246,3 +246,26 @@ def test_neural_engine_refuses_a_voice_it_does_not_have(neural: object) -> None:
     assert isinstance(neural, nm.NeuralEngine)
     with pytest.raises(SynthesisError, match="no voice 'jx_nobody'"):
         neural.synthesize("你好。", Voice.make("neural", "jx_nobody"))
+
+
+@needs_neural
+def test_a_repeated_english_term_is_spoken_once_per_engine(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pangocast.voice.engines import neural as nm
+
+    calls: list[str] = []
+    real = kokoro.speak_english
+
+    def counted(text: str, voice_id: str, speed: float = 1.0) -> np.ndarray:
+        calls.append(text)
+        return real(text, voice_id, speed)
+
+    monkeypatch.setattr(kokoro, "speak_english", counted)
+    engine = nm.NeuralEngine()
+    voice = Voice.make("neural", "baker")
+    first = engine.synthesize(MIXED, voice)
+    again = engine.synthesize("他们也用 GitHub 管理文档。", voice)
+    assert calls == ["GitHub"]  # the second sentence reused the clip
+    assert np.array_equal(first.samples, engine.synthesize(MIXED, voice).samples)
+    fresh = nm.NeuralEngine().synthesize(MIXED, voice)
+    assert np.array_equal(first.samples, fresh.samples) and calls == ["GitHub", "GitHub"]
+    assert again.duration > 1.0

@@ -75,6 +75,8 @@ _EDGE_SILENCE = 0.03
 _MIN_CLIP_GAP = 0.06
 _SLOT_PAD = 0.04
 _FADE = 0.005
+_CLIP_MEMO = 512
+"""English clips an engine keeps for reuse (a few seconds of audio each at most)."""
 
 
 def _espeak_pitch_for(f0: float) -> int:
@@ -148,6 +150,8 @@ class NeuralEngine(Engine):
         self._lock = threading.Lock()
         self._models: Models | None = None
         self._frontend: Frontend | None = None
+        self._clips: dict[tuple[str, float, str, bool], FloatArray] = {}
+        """English clips already made (see :meth:`_latin_clip`), oldest first."""
 
     # -- lazily loaded parts ---------------------------------------------------------------
 
@@ -340,7 +344,21 @@ class NeuralEngine(Engine):
 
     def _latin_clip(self, text: str, speed: float, english: str) -> FloatArray:
         """A Latin run spoken in English by the Kokoro voice ``english`` (or by espeak-ng
-        when it is ``espeak``, or when Kokoro is not installed or does not load)."""
+        when it is ``espeak``, or when Kokoro is not installed or does not load).
+
+        Interviews repeat their terms ("K8S", "GitHub"), and Kokoro is deterministic but
+        about ten times slower than the Mandarin voice, so each clip is made once per
+        engine and reused (the same samples: segment audio does not change)."""
+        key = (text, speed, english, self._kokoro)
+        clip = self._clips.get(key)
+        if clip is None:
+            clip = self._make_latin_clip(text, speed, english)
+            if len(self._clips) >= _CLIP_MEMO:
+                self._clips.pop(next(iter(self._clips)))
+            self._clips[key] = clip
+        return clip
+
+    def _make_latin_clip(self, text: str, speed: float, english: str) -> FloatArray:
         if self._kokoro and english != "espeak":
             try:
                 return _trim(kokoro.speak_english(text, english, speed * _KOKORO_SPEED))
