@@ -232,7 +232,7 @@ class NeuralEngine(Engine):
                 hint=f"use '{VOICE_ID}' (vary it with f0_ratio/formant_ratio/f0/speed) or a "
                 "Kokoro voice reading Mandarin: " + ", ".join(kokoro.VOICES),
             )
-        if not kokoro_zh.available():
+        if not self._kokoro_zh:
             raise EngineUnavailableError(
                 f"voice '{pack}' needs Kokoro's Mandarin reading", hint=kokoro_zh.INSTALL_HINT
             )
