@@ -7,8 +7,10 @@ twice, in one run:
 * ``before``: the rubberband cast (pitch in semitones shifting the whole sentence, the
   English clips included, formants moving with the pitch), as the engine did until the
   conversion stage;
+* ``world-1``: the WORLD cast of ``voices/casting.toml`` with the aperiodicity analysed on
+  every frame (the conversion until world-3);
 * ``after``: the WORLD cast of ``voices/casting.toml`` (each voice converted on its
-  Mandarin before the English clips go in).
+  Mandarin before the English clips go in), as the engine does it.
 
 The episode is cast by the project's own casting (``cast_episode``) and synthesized one
 sentence (one segment) at a time, as a build does. It prints, for each cast, Resemblyzer's
@@ -168,14 +170,18 @@ def rubberband_synthesize(engine: Engine, timer: Timer) -> Callable[[str, Voice]
     return synthesize
 
 
-def world_synthesize(engine: Engine, timer: Timer) -> Callable[[str, Voice], Audio]:
-    """The engine as it is, with its conversion stage timed."""
+def world_synthesize(
+    engine: Engine, timer: Timer, aperiodicity_step: int | None = None
+) -> Callable[[str, Voice], Audio]:
+    """The engine as it is, with its conversion stage timed (and, with
+    ``aperiodicity_step``, the aperiodicity analysed every that many frames)."""
     real = convert_module.convert
+    options = {} if aperiodicity_step is None else {"aperiodicity_step": aperiodicity_step}
 
     def timed(*args, **kwargs):  # type: ignore[no-untyped-def]
         started = time.perf_counter()
         try:
-            return real(*args, **kwargs)
+            return real(*args, **kwargs, **options)
         finally:
             timer.calls.append(time.perf_counter() - started)
 
@@ -238,7 +244,7 @@ def print_matrix(name: str, matrix: dict[str, dict[str, float]]) -> None:
 def print_cer(segments: list[dict[str, str]], heard: list[dict[str, object]]) -> None:
     print("\nWhisper base CER (characters), by cast and sentence kind")
     print(f"{'cast':<8}{'plain':>9}{'latin':>9}{'long':>9}{'all':>9}   English terms heard")
-    for name in ("before", "after"):
+    for name in dict.fromkeys(s["cast"] for s in segments):
         totals: dict[str, list[float]] = {}
         found = terms = 0
         for segment, result in zip(segments, heard, strict=True):
@@ -267,22 +273,21 @@ def main() -> int:
     args = parser.parse_args()
     engine = get_engine("neural")
     engine.synthesize("你好。", Voice.make("neural", "baker"))  # load the model first
-    timers = {"before": Timer(), "after": Timer()}
+    timers = {"before": Timer(), "world-1": Timer(), "after": Timer()}
     with tempfile.TemporaryDirectory() as tmp:
         folder = args.keep or Path(tmp)
         folder.mkdir(parents=True, exist_ok=True)
         before = voice_cast(
             "before", rubberband_rules(), rubberband_synthesize(engine, timers["before"]), folder
         )
-        after = voice_cast(
-            "after",
-            load_casting(ROOT / "voices").for_engine("neural"),
-            world_synthesize(engine, timers["after"]),
-            folder,
-        )
+        rules = load_casting(ROOT / "voices").for_engine("neural")
+        full = voice_cast("world-1", rules, world_synthesize(engine, timers["world-1"], 1), folder)
+        after = voice_cast("after", rules, world_synthesize(engine, timers["after"]), folder)
         print("\nconversion cost (converted voices only; wall-clock seconds)")
         for name, t in timers.items():
             method = "rubberband" if name == "before" else "WORLD"
+            if name == "world-1":
+                method = "WORLD ap/1"
             print(
                 f"{name:<8}{method:<11} conversion {t.conversion:6.2f} s / synthesis "
                 f"{t.synthesis:6.2f} s = {t.conversion / max(t.synthesis, 1e-9):.2f}x "
@@ -293,8 +298,8 @@ def main() -> int:
             print(f"\nskipped similarity and CER: no judge venv at {judge} (make bench-venv)")
             return 0
         job = {
-            "speakers": {"before": before[0], "after": after[0]},
-            "segments": before[1] + after[1],
+            "speakers": {"before": before[0], "world-1": full[0], "after": after[0]},
+            "segments": before[1] + full[1] + after[1],
         }
         done = subprocess.run(
             [str(judge), str(ROOT / "benchmarks" / "voices_judge.py")],
@@ -307,7 +312,7 @@ def main() -> int:
             print(done.stderr[-3000:], file=sys.stderr)
             return 1
         result = json.loads(done.stdout)
-    for name in ("before", "after"):
+    for name in ("before", "world-1", "after"):
         print_matrix(name, result["similarity"][name])
     print_cer(job["segments"], result["heard"])  # type: ignore[arg-type]
     return 0

@@ -98,3 +98,28 @@ def test_english_clips_go_in_after_the_conversion(engine: NeuralEngine) -> None:
     plain = engine.synthesize(MIXED, Voice.make("neural", "baker", same))
     male = engine.synthesize(MIXED, Voice.make("neural", "baker", {**same, "f0_ratio": 0.56}))
     assert abs(male.duration - plain.duration) < 0.02
+
+
+def test_coarse_aperiodicity_follows_d4c_and_interpolates_between_frames(source: Audio) -> None:
+    import pyworld
+
+    from pangocast.voice.convert import _aperiodicity
+
+    x = source.to_float().astype(np.float64)
+    f0, times = pyworld.dio(x, source.rate, frame_period=10.0)
+    f0 = pyworld.stonemask(x, f0, times, source.rate)
+    fft = pyworld.get_cheaptrick_fft_size(source.rate)
+    full = _aperiodicity(x, f0, times, source.rate, fft, 1)
+    coarse = _aperiodicity(x, f0, times, source.rate, fft, 3)
+    assert coarse.shape == full.shape
+    picked = [*range(0, times.size, 3), times.size - 1]
+    # analysed frames are close to WORLD's own (d4c is not quite frame by frame) ...
+    assert float(np.abs(coarse[picked] - full[picked]).mean()) < 0.02
+    assert float(np.abs(coarse - full).mean()) < 0.15
+    # ... the others lie between their analysed neighbours
+    assert np.all(coarse[1] >= np.minimum(coarse[0], coarse[3]) - 1e-12)
+    assert np.all(coarse[1] <= np.maximum(coarse[0], coarse[3]) + 1e-12)
+    # and the conversion made with it is WORLD's own within a small difference
+    a = convert(source.to_float().astype(np.float32), source.rate, MALE)
+    b = convert(source.to_float().astype(np.float32), source.rate, MALE, aperiodicity_step=1)
+    assert np.corrcoef(a, b)[0, 1] > 0.98

@@ -22,7 +22,7 @@ import numpy.typing as npt
 
 FloatArray = npt.NDArray[np.float32]
 
-CONVERSION_VERSION = "world-2"
+CONVERSION_VERSION = "world-3"
 """Changes whenever :func:`convert` sounds different; part of the engines' versions."""
 
 RATIO_RANGE = (0.5, 2.0)
@@ -31,6 +31,10 @@ RATIO_RANGE = (0.5, 2.0)
 _FRAME_PERIOD = 10.0
 """Analysis hop in ms: 10, not WORLD's default 5, halves the cost (d4c, the aperiodicity, is
 most of it) for the same similarity and intelligibility (benchmarks/voices.py)."""
+_APERIODICITY_STEP = 3
+"""d4c (the aperiodicity) runs on every third analysis frame and is interpolated between
+them: it changes slowly, and this cuts the conversion's cost by about a third with the
+same similarity and intelligibility (``benchmarks/conversion.py``)."""
 _F0_FLOOR = 71.0
 _F0_CEIL = 800.0
 
@@ -61,7 +65,13 @@ class Conversion:
         return self.f0_ratio == 1.0 and self.formant_ratio == 1.0
 
 
-def convert(samples: FloatArray, rate: int, conversion: Conversion) -> FloatArray:
+def convert(
+    samples: FloatArray,
+    rate: int,
+    conversion: Conversion,
+    *,
+    aperiodicity_step: int = _APERIODICITY_STEP,
+) -> FloatArray:
     """``samples`` (mono float, at ``rate`` Hz) spoken by the converted voice.
 
     The result has exactly as many samples as the input, so timings measured on the input
@@ -81,7 +91,7 @@ def convert(samples: FloatArray, rate: int, conversion: Conversion) -> FloatArra
     f0 = pyworld.stonemask(x, f0, times, rate)
     fft_size = pyworld.get_cheaptrick_fft_size(rate, _F0_FLOOR)
     envelope = pyworld.cheaptrick(x, f0, times, rate, f0_floor=_F0_FLOOR, fft_size=fft_size)
-    aperiodicity = pyworld.d4c(x, f0, times, rate, fft_size=fft_size)
+    aperiodicity = _aperiodicity(x, f0, times, rate, fft_size, max(1, aperiodicity_step))
     if conversion.formant_ratio != 1.0:
         # in the log domain: formant peaks and valleys move without being smeared
         envelope = np.exp(_stretch(np.log(np.maximum(envelope, 1e-16)), conversion.formant_ratio))
@@ -107,3 +117,34 @@ def _stretch(frames: npt.NDArray[np.float64], ratio: float) -> npt.NDArray[np.fl
     frac = source - low
     stretched = frames[:, low] * (1.0 - frac) + frames[:, high] * frac
     return np.ascontiguousarray(stretched)
+
+
+def _aperiodicity(
+    x: npt.NDArray[np.float64],
+    f0: npt.NDArray[np.float64],
+    times: npt.NDArray[np.float64],
+    rate: int,
+    fft_size: int,
+    step: int,
+) -> npt.NDArray[np.float64]:
+    """D4C's aperiodicity on every ``step``-th frame (and the last), linear between them."""
+    import pyworld
+
+    if step == 1 or times.size <= 2:
+        result: npt.NDArray[np.float64] = pyworld.d4c(x, f0, times, rate, fft_size=fft_size)
+        return result
+    picked = np.arange(0, times.size, step)
+    if picked[-1] != times.size - 1:
+        picked = np.append(picked, times.size - 1)
+    coarse = pyworld.d4c(
+        x,
+        np.ascontiguousarray(f0[picked]),
+        np.ascontiguousarray(times[picked]),
+        rate,
+        fft_size=fft_size,
+    )
+    frame = np.arange(times.size)
+    right = np.clip(np.searchsorted(picked, frame, side="left"), 1, picked.size - 1)
+    left = right - 1
+    weight = ((frame - picked[left]) / (picked[right] - picked[left]))[:, None]
+    return np.ascontiguousarray(coarse[left] * (1.0 - weight) + coarse[right] * weight)

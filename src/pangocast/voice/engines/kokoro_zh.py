@@ -24,10 +24,11 @@ from typing import Any, cast
 
 from pangocast.core.errors import EngineUnavailableError
 from pangocast.voice.engines import kokoro
-from pangocast.voice.engines.zh_frontend import RunKind, split_runs
+from pangocast.voice.engines.zh_frontend import RunKind, _no_reading, split_runs
+from pangocast.voice.engines.zh_tones import READINGS_VERSION, adjust
 from pangocast.voice.english import english_reading
 
-READING_VERSION = 1
+READING_VERSION = f"2 {READINGS_VERSION}"
 """Bump when the phonemes made for a Mandarin text change (part of segment keys)."""
 
 SPEED = 1.25
@@ -81,22 +82,29 @@ def _words(han: str) -> list[str]:
 def _han_phonemes(han: str, unvoiced: list[str]) -> list[str]:
     from pypinyin import Style, lazy_pinyin
 
-    out: list[str] = []
-    for word in _words(han):
-        syllables = lazy_pinyin(
+    words = _words(han)
+    syllables: list[str] = []
+    for word in words:
+        read = lazy_pinyin(
             word,
             style=Style.TONE3,
             neutral_tone_with_five=True,
             tone_sandhi=True,
-            errors=cast(Any, lambda chars: ["-"] * len(chars)),
+            errors=cast(Any, _no_reading),
         )
+        syllables += [str(s) for s in read][: len(word)] + ["-"] * (len(word) - len(read))
+    syllables = adjust(han, syllables) if len(syllables) == len(han) else syllables
+    out: list[str] = []
+    at = 0
+    for word in words:
         ipa = ""
-        for ch, syllable in zip(word, syllables, strict=False):
-            reading = _syllable_ipa(str(syllable))
+        for ch, syllable in zip(word, syllables[at : at + len(word)], strict=False):
+            reading = _syllable_ipa(syllable)
             if reading is None:
                 unvoiced.append(ch)
             else:
                 ipa += reading
+        at += len(word)
         if ipa:
             out.append(ipa)
     return out
