@@ -23,12 +23,11 @@ import threading
 from typing import Any, cast
 
 from pangocast.core.errors import EngineUnavailableError
-from pangocast.voice.engines import kokoro
+from pangocast.voice.engines import kokoro, zh_tones
 from pangocast.voice.engines.zh_frontend import RunKind, _no_reading, split_runs
-from pangocast.voice.engines.zh_tones import READINGS_VERSION, adjust
 from pangocast.voice.english import english_reading
 
-READING_VERSION = f"2 {READINGS_VERSION}"
+READING_VERSION = f"2 {zh_tones.READINGS_VERSION}"
 """Bump when the phonemes made for a Mandarin text change (part of segment keys)."""
 
 SPEED = 1.25
@@ -93,7 +92,7 @@ def _han_phonemes(han: str, unvoiced: list[str]) -> list[str]:
             errors=cast(Any, _no_reading),
         )
         syllables += [str(s) for s in read][: len(word)] + ["-"] * (len(word) - len(read))
-    syllables = adjust(han, syllables) if len(syllables) == len(han) else syllables
+    syllables = zh_tones.adjust(han, syllables) if len(syllables) == len(han) else syllables
     out: list[str] = []
     at = 0
     for word in words:

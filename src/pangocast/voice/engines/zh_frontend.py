@@ -24,9 +24,9 @@ from enum import Enum
 from pathlib import Path
 from typing import Any, Literal, cast
 
-from pangocast.voice.engines.zh_tones import READINGS_VERSION, adjust
+from pangocast.voice.engines import zh_tones
 
-FRONTEND_VERSION = "pc2-" + READINGS_VERSION
+FRONTEND_VERSION = "pc2-" + zh_tones.READINGS_VERSION
 """Bump whenever the phonemes produced for a text change (it is part of the cache key)."""
 
 _HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f\u3007]")
@@ -175,7 +175,7 @@ class Frontend:
                 (lazy_pinyin(c, style=Style.TONE3, neutral_tone_with_five=True) or ["-"])[0]
                 for c in han
             ]
-        return [self.phones(s) for s in adjust(han, [str(s) for s in syllables])]
+        return [self.phones(s) for s in zh_tones.adjust(han, [str(s) for s in syllables])]
 
     def sequence(self, sentence: str) -> PhonemeSequence:
         """Phoneme ids for one sentence, with a slot for every Latin run."""
