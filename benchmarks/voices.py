@@ -31,9 +31,7 @@ Usage: python benchmarks/voices.py [--judge-python .venv-bench/bin/python] [--ke
 from __future__ import annotations
 
 import argparse
-import json
 import re
-import subprocess
 import sys
 import tempfile
 import time
@@ -43,6 +41,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
+
+from common import judge as judge_job  # noqa: E402
 
 from pangocast.audio.ffmpeg import run_ffmpeg_filter  # noqa: E402
 from pangocast.audio.pcm import Audio  # noqa: E402
@@ -301,17 +301,10 @@ def main() -> int:
             "speakers": {"before": before[0], "world-1": full[0], "after": after[0]},
             "segments": before[1] + full[1] + after[1],
         }
-        done = subprocess.run(
-            [str(judge), str(ROOT / "benchmarks" / "voices_judge.py")],
-            input=json.dumps(job, ensure_ascii=False),
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if done.returncode != 0:
-            print(done.stderr[-3000:], file=sys.stderr)
+        verdict = judge_job(judge, job)
+        if verdict is None:
             return 1
-        result = json.loads(done.stdout)
+        result = verdict
     for name in ("before", "world-1", "after"):
         print_matrix(name, result["similarity"][name])
     print_cer(job["segments"], result["heard"])  # type: ignore[arg-type]

@@ -12,14 +12,14 @@ Usage: python benchmarks/zh_readings.py [--judge-python .venv-bench/bin/python]
 from __future__ import annotations
 
 import argparse
-import json
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
+
+from common import judge as judge_job  # noqa: E402
 
 from pangocast.voice.engines import get_engine, zh_tones  # noqa: E402
 from pangocast.voice.engines.base import Voice  # noqa: E402
@@ -58,17 +58,10 @@ def main() -> int:
                     wav.write_bytes(audio.to_wav_bytes())
                     segments.append({"cast": f"{cast} {voice}", "wav": str(wav), "text": sentence})
         zh_tones.adjust = real
-        done = subprocess.run(
-            [str(judge), str(ROOT / "benchmarks" / "voices_judge.py")],
-            input=json.dumps({"speakers": {}, "segments": segments}, ensure_ascii=False),
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-    if done.returncode != 0:
-        print(done.stderr[-3000:], file=sys.stderr)
+        verdict = judge_job(judge, {"speakers": {}, "segments": segments})
+    if verdict is None:
         return 1
-    heard = json.loads(done.stdout)["heard"]
+    heard = verdict["heard"]
     totals: dict[str, list[float]] = {}
     for segment, result in zip(segments, heard, strict=True):
         errors = min(1.0, float(result["cer"])) * float(result["chars"])
