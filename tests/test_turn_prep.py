@@ -4,12 +4,14 @@ for the plumbing: the same episode, byte for byte, as voicing them during assemb
 from __future__ import annotations
 
 import shutil
+import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from pangocast.core.project import Project
-from pangocast.pipeline import turn_prep
+from pangocast.pipeline import episode, turn_prep
 from pangocast.pipeline.build import BuildOptions, build
 from pangocast.publish.manifest import read_manifest
 from pangocast.voice.engines import ENGINES
@@ -42,21 +44,27 @@ def test_an_edit_build_voices_the_other_turns_ahead_and_gives_the_same_mp3_fake_
         build(project, BuildOptions(engine="fake-slow", jobs=1))
         _edit(project)
 
-    taken: list[bool] = []
-    original = turn_prep.TurnPrep.take
+    # which thread voiced each turn: the build's own, or TurnPrep's (ahead of assembly)
+    voiced_in: list[str] = []
+    original = turn_prep.voice_cached_turn
 
-    def spy(self: turn_prep.TurnPrep, tp: turn_prep.TurnPlan, rate: int) -> object:
-        voiced = original(self, tp, rate)
-        taken.append(voiced is not None)
-        return voiced
+    def spy(*args: Any, **kwargs: Any) -> turn_prep.VoicedTurn:
+        voiced_in.append(threading.current_thread().name)
+        return original(*args, **kwargs)
 
-    monkeypatch.setattr(turn_prep.TurnPrep, "take", spy)
+    monkeypatch.setattr(turn_prep, "voice_cached_turn", spy)
+    monkeypatch.setattr(episode, "voice_cached_turn", spy)
     a = build(serial, BuildOptions(engine="fake-slow", jobs=1))
-    assert taken == [], "one worker: nothing is voiced ahead"
+    assert voiced_in and not any(n.startswith("pangocast-turns") for n in voiced_in), (
+        "one worker: nothing is voiced ahead"
+    )
+    voiced_in.clear()
     b = build(ahead, BuildOptions(engine="fake-slow", jobs=2))
     assert a.synthesized == b.synthesized == 1
-    # the edited episode's other turns were voiced while its new segment took 0.5 s
-    assert len(taken) >= 4 and sum(taken) >= len(taken) - 1
+    # the edited episode's other turns were voiced (and placed on its stream) while its new
+    # segment took 0.5 s; each turn is voiced once, all but at most one ahead
+    ahead_turns = sum(n.startswith("pangocast-turns") for n in voiced_in)
+    assert ahead_turns >= 4 and ahead_turns >= len(voiced_in) - 1
 
     ma, mb = read_manifest(serial.output), read_manifest(ahead.output)
     assert ma is not None and mb is not None

@@ -168,8 +168,8 @@ class EpisodeDelivery:
         if stream is None or stream.rate != rate:
             stream = self.new_stream(plan, sting)
         for i, tp in enumerate(turns):
-            # a turn placed already (voiced by the thread) is ignored by add()
-            stream.add(i, ahead[i] or voice_cached_turn(tp, cache, rate, self.pacing.sentence))
+            if not stream.holds(i):  # the thread placed most turns already
+                stream.add(i, ahead[i] or voice_cached_turn(tp, cache, rate, self.pacing.sentence))
             ahead[i] = None
         timeline, measured = stream.finish()
         del stream  # the joined audio holds every sample now

@@ -11,7 +11,6 @@ on whether its turns came early, late, or all at once.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -59,15 +58,15 @@ def mixed_region(samples: PCM, rate: int, start: float, end: float, audio_dir: P
     return mix(voice, duck(bed, voice)).samples[: b - a]
 
 
-def with_music(timeline: Timeline, audio_dir: Path, plan: EpisodePlan) -> Timeline:
-    """The timeline with the music bed ducked under the spoken intro and the outro."""
+def mix_music_into(timeline: Timeline, audio_dir: Path, plan: EpisodePlan) -> None:
+    """Duck the music bed under the spoken intro and the outro, in ``timeline``'s own
+    samples (a stream's fresh join: an episode is not held twice to add its music)."""
     audio = timeline.audio
     rate = audio.rate
-    samples = audio.samples.copy()
+    samples = audio.samples
     for start, end in music_regions(plan, timeline.turns, audio.duration):
         a, b = int(start * rate), int(end * rate)
         samples[a:b] = mixed_region(samples, rate, start, end, audio_dir)
-    return replace(timeline, audio=Audio(samples, rate))
 
 
 class EpisodeStream:
@@ -173,6 +172,10 @@ class EpisodeStream:
         self._meter.feed(pcm)
         self._fed += len(pcm)
 
+    def holds(self, index: int) -> bool:
+        """Whether turn ``index`` was added (placed, or waiting for the turns before it)."""
+        return index < self._next or index in self._ready
+
     @property
     def placed(self) -> int:
         """Turns placed so far."""
@@ -189,7 +192,7 @@ class EpisodeStream:
         self._pending.clear()
         self._placement.parts.clear()  # the joined audio holds every sample now
         if self._audio_dir is not None:
-            timeline = with_music(timeline, self._audio_dir, self.plan)
+            mix_music_into(timeline, self._audio_dir, self.plan)
         meter, self._meter = self._meter, None
         measured = meter.measured(timeline.audio) if meter is not None else None
         return timeline, measured

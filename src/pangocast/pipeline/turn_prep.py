@@ -85,7 +85,7 @@ class TurnPrep:
         self._rate_of = rate_of
         self._stream_of = stream_of
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pangocast-turns")
-        self._voiced: dict[int, tuple[TurnPlan, Future[VoicedTurn]]] = {}
+        self._voiced: dict[int, tuple[TurnPlan, Future[VoicedTurn | None]]] = {}
         """By ``id`` of the turn plan, which is kept alive beside its future."""
         self._waiting: dict[str, list[tuple[EpisodePlan, int, TurnPlan, set[str]]]] = {}
         self._rates: dict[int, tuple[EpisodePlan, int]] = {}
@@ -113,19 +113,22 @@ class TurnPrep:
     def _submit(self, plan: EpisodePlan, index: int, tp: TurnPlan) -> None:
         self._voiced[id(tp)] = (tp, self._pool.submit(self._voice, plan, index, tp))
 
-    def _voice(self, plan: EpisodePlan, index: int, tp: TurnPlan) -> VoicedTurn:
-        # (in the thread only) an episode's rate is read from a segment once, not per turn
+    def _voice(self, plan: EpisodePlan, index: int, tp: TurnPlan) -> VoicedTurn | None:
+        """(In the thread) ``tp`` voiced; None when it went onto its episode's stream, which
+        then holds its only copy (an episode's audio is not kept twice while it grows)."""
+        # an episode's rate is read from a segment once, not per turn
         known = self._rates.get(id(plan))
         rate = known[1] if known is not None and known[0] is plan else self._rate_of(plan)
         self._rates[id(plan)] = (plan, rate)
         voiced = voice_cached_turn(tp, self._cache, rate, self._gap)
-        if self._stream_of is not None:
-            self._place(plan, rate, index, voiced)
+        if self._stream_of is not None and self._place(plan, rate, index, voiced):
+            return None
         return voiced
 
-    def _place(self, plan: EpisodePlan, rate: int, index: int, voiced: VoicedTurn) -> None:
-        """(In the thread) ``voiced`` on its episode's stream; a stream that fails is
-        dropped: the assembly then places the turns itself, and meets the error there."""
+    def _place(self, plan: EpisodePlan, rate: int, index: int, voiced: VoicedTurn) -> bool:
+        """(In the thread) ``voiced`` on its episode's stream: whether it is there. A stream
+        that fails is dropped: the assembly then places the turns itself, and meets the
+        error there."""
         assert self._stream_of is not None
         entry = self._streams.get(id(plan))
         try:
@@ -134,8 +137,10 @@ class TurnPrep:
                 self._streams[id(plan)] = entry
             if entry[1] is not None:
                 entry[1].add(index, voiced)
+                return True
         except PangocastError:
             self._streams[id(plan)] = (plan, None)
+        return False
 
     def stream(self, plan: EpisodePlan) -> EpisodeStream | None:
         """``plan``'s stream, once every one of its turns was taken (:meth:`take`): the
@@ -145,7 +150,8 @@ class TurnPrep:
 
     def take(self, tp: TurnPlan, rate: int) -> VoicedTurn | None:
         """``tp`` voiced at ``rate`` by the thread (waiting while it is at it), or None when
-        the thread has not started it: then it never will, and the caller voices it.
+        the thread has not started it (then it never will) or placed it on the episode's
+        stream: the caller voices every turn its stream does not hold.
 
         Raises:
             PangocastError: voicing failed (as it would have in the caller).
@@ -154,7 +160,7 @@ class TurnPrep:
         if entry is None or entry[1].cancel():
             return None
         voiced = entry[1].result()
-        return voiced if voiced.audio.rate == rate else None
+        return voiced if voiced is not None and voiced.audio.rate == rate else None
 
     def forget(self, turns: Iterable[TurnPlan]) -> None:
         """Drop what is voiced or queued for ``turns`` (an episode not assembled after all)."""

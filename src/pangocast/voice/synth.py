@@ -85,6 +85,7 @@ def run_one(engine: Engine, job: SegmentJob, cache: SegmentStore) -> SegmentResu
         EngineError: the engine failed.
         BuildError: the cache cannot be written.
     """
+    engine.use_store(cache)  # what the engine makes on the way is shared through it too
     result, audio = synthesize_one(engine, job)
     cache.put(job.key, audio)
     return result

@@ -5,7 +5,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import ClassVar, Protocol
 
 from pangocast.audio.pcm import Audio
 
@@ -54,6 +54,18 @@ class VoiceInfo:
     description: str = ""
 
 
+class AudioStore(Protocol):
+    """Where an engine may keep audio it makes on the way and reuses across processes and
+    builds (the build's segment cache: :class:`~pangocast.voice.segments.SegmentStore`
+    has this shape). Reads are checked by the store; a damaged entry reads as absent."""
+
+    def get(self, key: str) -> Audio | None:
+        """The audio stored under ``key``, or None."""
+
+    def put(self, key: str, audio: Audio) -> None:
+        """Store ``audio`` under ``key`` (written whole)."""
+
+
 class Engine(ABC):
     """A speech engine: turns text into mono PCM with a given voice.
 
@@ -97,6 +109,11 @@ class Engine(ABC):
         Raises:
             ValueError: a key is unknown or a value is out of range; the message says which.
         """
+        return None
+
+    def use_store(self, store: AudioStore | None) -> None:
+        """Keep reusable intermediate audio in ``store`` (None: in this process only).
+        Engines with nothing worth sharing ignore it (the default)."""
         return None
 
     def unvoiced(self, text: str) -> list[str]:

@@ -24,7 +24,7 @@ from pangocast.audio.pcm import Audio
 from pangocast.core.errors import EngineUnavailableError, SynthesisError
 from pangocast.voice.convert import CONVERSION_VERSION, RATIO_RANGE, Conversion, convert
 from pangocast.voice.engines import espeak, kokoro, kokoro_zh
-from pangocast.voice.engines.base import Engine, ProsodyValue, Voice, VoiceInfo
+from pangocast.voice.engines.base import AudioStore, Engine, ProsodyValue, Voice, VoiceInfo
 from pangocast.voice.engines.litert_model import (
     HOP_SIZE,
     INSTALL_HINT,
@@ -42,12 +42,14 @@ from pangocast.voice.engines.zh_frontend import (
     split_runs,
 )
 from pangocast.voice.normalize import normalize_for_speech, split_sentences
+from pangocast.voice.segments import segment_key
 
 log = logging.getLogger(__name__)
 
 VOICE_ID = "baker"
-LATIN_VERSION = 1
-"""Bump when the choice or treatment of the Latin runs' voice changes (segment keys)."""
+LATIN_VERSION = 2
+"""Bump when the choice or treatment of the Latin runs' voice changes (segment keys).
+2: clips are kept as 16-bit samples (as the store holds them)."""
 _KOKORO_SPEED = 1.0
 """Kokoro's speed for English words, before the speaker's own speed."""
 MAX_CHARS = 40
@@ -77,6 +79,7 @@ _SLOT_PAD = 0.04
 _FADE = 0.005
 _CLIP_MEMO = 512
 """English clips an engine keeps for reuse (a few seconds of audio each at most)."""
+_CLIP_KEY_VERSION = "1"
 
 
 def _espeak_pitch_for(f0: float) -> int:
@@ -152,6 +155,9 @@ class NeuralEngine(Engine):
         self._frontend: Frontend | None = None
         self._clips: dict[tuple[str, float, str, bool], FloatArray] = {}
         """English clips already made (see :meth:`_latin_clip`), oldest first."""
+        self._store: AudioStore | None = None
+        """Where clips are shared with the other workers and the next build."""
+        self._clip_makers: dict[str, str] = {}
 
     # -- lazily loaded parts ---------------------------------------------------------------
 
@@ -342,21 +348,48 @@ class NeuralEngine(Engine):
             wav = _splice(wav, starts, seq.slots, [_level(c, target) for c in clips])
         return _trim(wav)
 
+    def use_store(self, store: AudioStore | None) -> None:
+        """Share English clips through ``store`` (the build's segment cache)."""
+        self._store = store
+
     def _latin_clip(self, text: str, speed: float, english: str) -> FloatArray:
         """A Latin run spoken in English by the Kokoro voice ``english`` (or by espeak-ng
         when it is ``espeak``, or when Kokoro is not installed or does not load).
 
         Interviews repeat their terms ("K8S", "GitHub"), and Kokoro is deterministic but
-        about ten times slower than the Mandarin voice, so each clip is made once per
-        engine and reused (the same samples: segment audio does not change)."""
+        about ten times slower than the Mandarin voice, so each clip is made once: kept by
+        the engine, and in the store (:meth:`use_store`) for the build's other workers and
+        the next build. A clip is 16-bit samples however it was got, so the segment's audio
+        does not depend on where its clip came from."""
         key = (text, speed, english, self._kokoro)
         clip = self._clips.get(key)
         if clip is None:
-            clip = self._make_latin_clip(text, speed, english)
+            clip = self._stored_clip(key)
             if len(self._clips) >= _CLIP_MEMO:
                 self._clips.pop(next(iter(self._clips)))
             self._clips[key] = clip
         return clip
+
+    def _stored_clip(self, key: tuple[str, float, str, bool]) -> FloatArray:
+        text, speed, english, use_kokoro = key
+        who = english if use_kokoro and english != "espeak" else "espeak"
+        maker = self._clip_makers.get(who)
+        if maker is None:  # Kokoro's version hashes its voice packs: once per engine
+            maker = kokoro.version() if who != "espeak" else espeak.espeak_version()
+            self._clip_makers[who] = maker
+        store_key = segment_key(
+            "neural-english-clip",
+            f"{_CLIP_KEY_VERSION} latin {LATIN_VERSION} {maker}",
+            Voice(self.name, who, (("speed", speed),)),
+            text,
+        )
+        stored = self._store.get(store_key) if self._store is not None else None
+        if stored is not None and stored.rate == SAMPLE_RATE:
+            return stored.to_float().astype(np.float32)
+        made = Audio.from_float(self._make_latin_clip(text, speed, english), SAMPLE_RATE)
+        if self._store is not None and len(made.samples):
+            self._store.put(store_key, made)
+        return made.to_float().astype(np.float32)
 
     def _make_latin_clip(self, text: str, speed: float, english: str) -> FloatArray:
         if self._kokoro and english != "espeak":
