@@ -373,10 +373,11 @@ class NeuralEngine(Engine):
     def _stored_clip(self, key: tuple[str, float, str, bool]) -> FloatArray:
         text, speed, english, use_kokoro = key
         who = english if use_kokoro and english != "espeak" else "espeak"
-        maker = self._clip_makers.get(who)
+        kind = "espeak" if who == "espeak" else "kokoro"
+        maker = self._clip_makers.get(kind)
         if maker is None:  # Kokoro's version hashes its voice packs: once per engine
-            maker = kokoro.version() if who != "espeak" else espeak.espeak_version()
-            self._clip_makers[who] = maker
+            maker = kokoro.version() if kind == "kokoro" else espeak.espeak_version()
+            self._clip_makers[kind] = maker
         store_key = segment_key(
             "neural-english-clip",
             f"{_CLIP_KEY_VERSION} latin {LATIN_VERSION} {maker}",
@@ -387,7 +388,8 @@ class NeuralEngine(Engine):
         if stored is not None and stored.rate == SAMPLE_RATE:
             return stored.to_float().astype(np.float32)
         made = Audio.from_float(self._make_latin_clip(text, speed, english), SAMPLE_RATE)
-        if self._store is not None and len(made.samples):
+        # a clip espeak-ng made because Kokoro failed to load is not stored as Kokoro's
+        if self._store is not None and len(made.samples) and self._kokoro == use_kokoro:
             self._store.put(store_key, made)
         return made.to_float().astype(np.float32)
 
