@@ -498,3 +498,28 @@ def test_engine_failures_stop_their_episode_with_a_clear_message(
     assert problems(fake_show) == []
     assert feed_items(fake_show.output)["pangocast:tiny"] == old["pangocast:tiny"]
     assert cache_problems(fake_show) == []
+
+
+def test_a_write_failing_at_any_page_of_a_new_episode_leaves_no_broken_link(
+    edit_and_add: Published, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A build that adds an episode, with ``os.replace`` raising at each rename of the site
+    (assets, pages, embeds, oEmbed): the show's index never links to a page not yet in
+    place (the index is written after every page it links to)."""
+    real = os.replace
+    calls: list[str] = []
+    counting = edit_and_add.copy(tmp_path / "counting")
+    with monkeypatch.context() as m:
+        m.setattr(os, "replace", _replacing(real, calls))
+        build(counting, ESPEAK)
+    site = {"assets", "index.html", "episodes", "embed", "oembed"}
+    at = [n for n, dst in enumerate(calls, 1) if _step(dst, counting.root) in site]
+    assert len(at) >= 3 * 3 + 1, calls  # three episodes' page, embed, oEmbed; the index
+    for n in at:
+        project = edit_and_add.copy(tmp_path / f"n{n}")
+        seen: list[str] = []
+        with monkeypatch.context() as m:
+            m.setattr(os, "replace", _replacing(real, seen, fail_at=n))
+            with pytest.raises(PangocastError):
+                build(project, ESPEAK)
+        assert problems(project) == [], (n, seen[-1])

@@ -105,11 +105,13 @@ def render_site(
     cover = manifest.cover
     thumb = image_size(output / cover) if cover else None
 
-    written: list[Path] = []
+    # Everything is rendered before anything is written, and the index is written last:
+    # a kill between two writes never leaves a page linking to one not yet in place.
+    rendered: dict[str, str] = {}
     indexed: dict[str, str] = {}
 
     def put(rel: str, text: str) -> None:
-        written.append(write_atomic(output / rel, text))
+        rendered[rel] = text
 
     assets: dict[str, str] = {}
     for rel, name in ASSETS.items():
@@ -173,6 +175,9 @@ def render_site(
         )
         data = oembed_data(show, ep, cover=cover, thumbnail_size=thumb)
         put(ep.oembed, _json_text(data))
+    index_html = rendered.pop("index.html")
+    written = [write_atomic(output / rel, text) for rel, text in rendered.items()]
+    written.append(write_atomic(output / "index.html", index_html))
     if search_pages is not None:
         search_pages.update(indexed)
     elif search:
