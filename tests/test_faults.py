@@ -236,6 +236,18 @@ def _replacing(
     return replace
 
 
+def _renames_of_a_build(
+    state: Published, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> tuple[Project, list[str]]:
+    """A copy of ``state`` built, with the destination of every ``os.replace`` in order."""
+    calls: list[str] = []
+    counting = state.copy(tmp_path / "counting")
+    with monkeypatch.context() as m:
+        m.setattr(os, "replace", _replacing(os.replace, calls))
+        build(counting, ESPEAK)
+    return counting, calls
+
+
 def _step(path: str, root: Path) -> str:
     """Which publish step a rename belongs to: its folder under output/ or the file name;
     ``audio`` is split into the encoder's rename to the build's temporary and the final."""
@@ -253,11 +265,7 @@ def test_a_write_failing_at_every_step_leaves_old_or_new_output(
     """``os.replace`` (every rename into place: cache entry, MP3, transcripts, chapters,
     assets, pages, manifest, feed) raises at the first call of each publish step."""
     real = os.replace
-    calls: list[str] = []
-    counting = one_edit.copy(tmp_path / "counting")
-    with monkeypatch.context() as m:
-        m.setattr(os, "replace", _replacing(real, calls))
-        build(counting, ESPEAK)
+    counting, calls = _renames_of_a_build(one_edit, tmp_path, monkeypatch)
     first: dict[str, int] = {}
     for n, dst in enumerate(calls, 1):
         first.setdefault(_step(dst, counting.root), n)
@@ -507,11 +515,7 @@ def test_a_write_failing_at_any_page_of_a_new_episode_leaves_no_broken_link(
     (assets, pages, embeds, oEmbed): the show's index never links to a page not yet in
     place (the index is written after every page it links to)."""
     real = os.replace
-    calls: list[str] = []
-    counting = edit_and_add.copy(tmp_path / "counting")
-    with monkeypatch.context() as m:
-        m.setattr(os, "replace", _replacing(real, calls))
-        build(counting, ESPEAK)
+    counting, calls = _renames_of_a_build(edit_and_add, tmp_path, monkeypatch)
     site = {"assets", "index.html", "episodes", "embed", "oembed"}
     at = [n for n, dst in enumerate(calls, 1) if _step(dst, counting.root) in site]
     assert len(at) >= 3 * 3 + 1, calls  # three episodes' page, embed, oEmbed; the index
