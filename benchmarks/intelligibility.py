@@ -78,14 +78,45 @@ def recogniser_installed(hint: str) -> bool:
     return not missing
 
 
+_SMALL_UNITS = {"\u5341": 10, "\u767e": 100, "\u5343": 1000}  # shi bai qian
+_BIG_UNITS = {"\u4e07": 10**4, "\u4ebf": 10**8}  # wan yi
+_MIXED = re.compile(r"(?:\d+(?:\.\d+)?[\u5341\u767e\u5343\u4e07\u4ebf]+)+")
+_PAIR = re.compile(r"(\d+(?:\.\d+)?)([\u5341\u767e\u5343\u4e07\u4ebf]+)")
+
+
+def _mixed_value(match: re.Match[str]) -> str:
+    """``40yi`` -> ``4000000000``, ``3wan2qian`` -> ``32000`` (digits with hanzi units,
+    as Whisper writes numbers, to the digits cn2an makes of all-hanzi numbers)."""
+    total = section = 0.0
+    for number, units in _PAIR.findall(match.group(0)):
+        value = float(number)
+        for unit in units:
+            if unit in _SMALL_UNITS:
+                value *= _SMALL_UNITS[unit]
+            else:
+                value = (section + value) * _BIG_UNITS[unit]
+                section = 0.0
+        if units[-1] in _BIG_UNITS:
+            total += value
+        else:
+            section += value
+    value = total + section
+    return str(int(value)) if value == int(value) else match.group(0)
+
+
 def comparable(text: str) -> str:
-    """Simplified hanzi, numbers as digits, Latin lower-case; no spaces or punctuation."""
+    """Simplified hanzi, numbers as digits, Latin lower-case; no spaces or punctuation.
+
+    A number is compared as digits whichever way it is written: all hanzi (cn2an), all
+    digits, or digits with hanzi units (``40yi``, ``3wan2qian``, as Whisper often writes
+    them), so a number heard right is not counted as an error."""
     import cn2an
     import zhconv
 
     text = zhconv.convert(text, "zh-cn")
     with contextlib.suppress(Exception):  # cn2an rejects some inputs; compare them as they are
         text = cn2an.transform(text, "cn2an")
+    text = _MIXED.sub(_mixed_value, text)
     return re.sub(r"[\W_]+", "", text).lower()
 
 

@@ -40,6 +40,30 @@ def test_every_speaker_gets_a_distinct_voice_on_every_engine(engine: str) -> Non
     assert cast["记者"].voice != cast["甲"].voice
 
 
+def test_guests_take_the_list_in_order_of_how_much_they_say(tmp_path: Path) -> None:
+    (tmp_path / "casting.toml").write_text(
+        '[engines.x]\nnarrator = {voice="n"}\nhost = {voice="h"}\n'
+        'guests = [{voice="first"}, {voice="second"}, {voice="third"}]\n',
+        encoding="utf-8",
+    )
+    rules = load_casting(tmp_path).for_engine("x")
+    # 乙 says most, then 丙; 甲 (first to speak) least
+    text = THREE_GUESTS.replace("回答二。", "回答二,说得最长的一段话。").replace(
+        "回答三。", "回答三,稍长一些。"
+    )
+    cast = cast_episode(parse_script(text), rules)
+    assert list(cast) == ["旁白", "记者", "甲", "乙", "丙"], "order of first appearance"
+    assert {s: c.voice.id for s, c in cast.items() if c.role == "guest"} == {
+        "乙": "first",
+        "丙": "second",
+        "甲": "third",
+    }
+    assert [cast[s].source for s in ("乙", "丙", "甲")] == ["guest #1", "guest #2", "guest #3"]
+    # as much said: the one who speaks first takes the first voice
+    even = cast_episode(parse_script(THREE_GUESTS), rules)
+    assert [even[s].voice.id for s in ("甲", "乙", "丙")] == ["first", "second", "third"]
+
+
 def test_person_override_is_the_same_voice_across_episodes() -> None:
     rules = load_casting(ROOT / "voices").for_engine("edge")
     one = THREE_GUESTS.replace('"甲"', '"杨镭"').replace("甲:", "杨镭:")

@@ -2,7 +2,10 @@
 
 Rules, in order: a per-person entry (same voice across episodes), else the role's voice
 (host, narrator), else for guests the next guest voice of the engine's list not yet used in
-this episode, so several guests always sound different.
+this episode, so several guests always sound different. The guest who says most takes the
+list's first free voice, the next the second...: the list reads best first, and a voice
+that is slower or less clear (the neural engine's second source) is placed late in it, so
+it goes to whoever speaks least.
 """
 
 from __future__ import annotations
@@ -192,11 +195,13 @@ def load_casting(voices_dir: Path) -> Casting:
 def cast_episode(episode: Episode, rules: EngineCasting) -> dict[str, CastEntry]:
     """Assign a voice to every speaker of ``episode`` (in order of first appearance).
 
-    Guests without a personal voice take the engine's guest voices in order, skipping
-    voices another speaker of this episode already has; when the list runs out they reuse
-    it, which ``pangocast cast`` shows as a clash.
+    Guests without a personal voice take the engine's guest voices in order, the guest
+    who says most (in characters; ties by first appearance) first, skipping voices another
+    speaker of this episode already has; when the list runs out they reuse it, which
+    ``pangocast cast`` shows as a clash.
     """
     counts: dict[str, int] = {}
+    said: dict[str, int] = {}
     roles: dict[str, Role] = {}
     if episode.meta is not None:
         for name, role in episode.meta.roles().items():
@@ -204,6 +209,7 @@ def cast_episode(episode: Episode, rules: EngineCasting) -> dict[str, CastEntry]
     for t in episode.turns:
         if t.spoken:
             counts[t.speaker] = counts.get(t.speaker, 0) + 1
+            said[t.speaker] = said.get(t.speaker, 0) + len(t.text)
             roles.setdefault(t.speaker, t.role)
     order = [s for s in counts]
     out: dict[str, CastEntry] = {}
@@ -222,13 +228,11 @@ def cast_episode(episode: Episode, rules: EngineCasting) -> dict[str, CastEntry]
             continue
         out[speaker] = CastEntry(speaker, role, voice, counts[speaker], source)
         used.append(voice)
-    n = 0
-    for speaker in order:
-        if speaker in out:
-            continue
+    pooled = [s for s in order if s not in out]
+    by_words = sorted(pooled, key=lambda s: -said[s])  # stable: ties keep their order
+    for n, speaker in enumerate(by_words):
         free = [v for v in rules.guests if v not in used]
         voice = free[0] if free else rules.guests[n % len(rules.guests)]
-        n += 1
         idx = rules.guests.index(voice) + 1
         out[speaker] = CastEntry(speaker, roles[speaker], voice, counts[speaker], f"guest #{idx}")
         used.append(voice)
