@@ -29,9 +29,11 @@ sides of the overhead ratio pay it alike. Measured side by side, in this order:
   their median); each build must synthesize exactly the edited sentence's segment. The
   reference is that segment's synthesis by a fresh engine in a new
   process (the engine's libraries imported and its model loaded, as the build must; the
-  interpreter's start-up is not counted) plus that episode's assembly, mastering and
-  encoding from the warm cache, measured in this process with every module already
-  imported (the build imports them too, while it synthesizes);
+  interpreter's start-up is not counted; the engine reads the show's cache as the build's
+  worker does, before the build, so both find the English clips earlier builds made) plus
+  that episode's assembly, mastering and encoding from the warm cache, measured in this
+  process with every module already imported (the build imports them too, while it
+  synthesizes);
 - serial: the cold build again with ``--jobs 1``, for the parallel speed-up;
 - start-up: ``pangocast --help``.
 
@@ -286,12 +288,19 @@ def floor_in_subprocess(bench: Bench, workers: int) -> tuple[float, float, Run]:
     return float(result["wall"]), float(result["audio"]), run
 
 
-def one_segment_seconds(bench: Bench, job: Any) -> float:
+def one_segment_seconds(bench: Bench, job: Any, store: Path | None = None) -> float:
     """A fresh engine synthesizing one segment, as a build that makes one segment does:
     in a new process (``--segment``), the engine's libraries imported, its model loaded,
-    the segment synthesized; timed inside that process (interpreter start-up excluded)."""
+    the segment synthesized; timed inside that process (interpreter start-up excluded).
+
+    ``store``: the show's segment cache, which the engine reads as a build's worker does
+    (English clips an earlier build made are reused, not made again); nothing is written
+    to it, so the build measured next finds it as it was."""
     voice = [job.voice.engine, job.voice.id, dict(job.voice.prosody)]
-    spec = json.dumps({"text": job.text, "voice": voice}, ensure_ascii=False)
+    spec = json.dumps(
+        {"text": job.text, "voice": voice, "store": str(store) if store else None},
+        ensure_ascii=False,
+    )
     cmd = [sys.executable, __file__, "--segment", spec, "--src", str(bench.src)]
     out = subprocess.run(cmd, env=bench.env, capture_output=True, text=True, check=True)
     return float(json.loads(out.stdout.strip().splitlines()[-1])["seconds"])
@@ -304,7 +313,24 @@ def _segment_child(spec: str) -> float:
     from pangocast.voice.engines.base import Voice
 
     engine, voice_id, prosody = data["voice"]
-    get_engine(engine).synthesize(data["text"], Voice.make(engine, voice_id, prosody))
+    made = get_engine(engine)
+    if data.get("store"):
+        from pangocast.audio.pcm import Audio
+        from pangocast.voice.segments import SegmentCache
+
+        cache = SegmentCache(Path(data["store"]))
+
+        class ReadOnly:
+            """The show's cache, read as a build's worker reads it; writes are dropped."""
+
+            def get(self, key: str) -> Audio | None:
+                return cache.get(key)
+
+            def put(self, key: str, audio: Audio) -> None:
+                return None
+
+        made.use_store(ReadOnly())
+    made.synthesize(data["text"], Voice.make(engine, voice_id, prosody))
     return time.perf_counter() - started
 
 
@@ -511,9 +537,11 @@ def main() -> int:
         for _ in range(args.repeat):
             cached = bench.cache_entries()
             job, slug = edit_one_sentence(root, args.engine, first)
+            # before the build: the engine finds the cache as the build's worker will
+            store = root / ".cache" / "segments"
+            seg = median([one_segment_seconds(bench, job, store) for _ in range(args.repeat)])
             wall = bench.build().wall
             made = len(bench.cache_entries() - cached)
-            seg = median([one_segment_seconds(bench, job) for _ in range(args.repeat)])
             ep = median([episode_seconds(root, args.engine, slug) for _ in range(args.repeat)])
             edits.append(Edit(wall, made, seg, ep))
             log(f"{wall:.2f} s, {made} segment(s) made; segment {seg:.2f} s + episode {ep:.2f} s")

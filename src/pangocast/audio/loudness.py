@@ -7,11 +7,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-import scipy.signal  # type: ignore[import-untyped, unused-ignore]
-from pyloudnorm.iirfilter import IIRfilter
 
 from pangocast.audio.pcm import PCM, Audio, FloatArray, to_db
 from pangocast.audio.truepeak import HALF_TAPS, envelope_span, true_peak_of
@@ -40,10 +39,22 @@ class Loudness:
     true_peak_dbtp: float
 
 
+def _sosfilt() -> Any:
+    """scipy's ``sosfilt``, imported on first use: scipy.signal takes 1-2.5 s to import,
+    which a build that assembles nothing (no change) must not pay, and a build that
+    assembles imports in the background while its segments are made
+    (:data:`~pangocast.pipeline.schedule.ASSEMBLY_MODULES`)."""
+    import scipy.signal  # type: ignore[import-untyped, unused-ignore]
+
+    return scipy.signal.sosfilt
+
+
 @cache
 def _k_sections(rate: int) -> FloatArray:
     """BS.1770's K-weighting at ``rate`` as two second-order sections (pyloudnorm's own
     coefficients: the shelf, then the high-pass)."""
+    from pyloudnorm.iirfilter import IIRfilter  # imports scipy.signal: only when measuring
+
     stages = (
         IIRfilter(4.0, 1 / math.sqrt(2), 1500.0, rate, "high_shelf"),
         IIRfilter(0.0, 0.5, 38.0, rate, "high_pass"),
@@ -54,7 +65,7 @@ def _k_sections(rate: int) -> FloatArray:
 def k_weighted(x: FloatArray, rate: int) -> FloatArray:
     """``x`` through K-weighting: both sections in one sosfilt pass, the same result as
     pyloudnorm's two lfilter passes (to 1e-12) at an eighth of the time."""
-    return np.asarray(scipy.signal.sosfilt(_k_sections(rate), x), dtype=np.float64)
+    return np.asarray(_sosfilt()(_k_sections(rate), x), dtype=np.float64)
 
 
 def gated_loudness(weighted: FloatArray, rate: int) -> float:
@@ -222,7 +233,7 @@ class Meter:
         block = int(GATING_BLOCK * self.rate) + 1
         if len(self._head) < block:
             self._head = np.concatenate([self._head, x[: block - len(self._head)]])
-        w, self._zi = scipy.signal.sosfilt(_k_sections(self.rate), x, zi=self._zi)
+        w, self._zi = _sosfilt()(_k_sections(self.rate), x, zi=self._zi)
         sq = w * w
         if len(self._carry):
             sq = np.concatenate([self._carry, sq])

@@ -15,6 +15,8 @@ ASSEMBLY_MODULES = (
     "pangocast.publish.shownotes",
     "pangocast.publish.feed",
     "pangocast.publish.site",
+    "scipy.signal",  # loudness imports it on first use
+    "pyloudnorm.iirfilter",
 )
 """What assembling and publishing episodes imports. scipy's signal package alone takes
 1-2.5 s to import: a build that synthesizes imports them while its workers make the
