@@ -3,9 +3,10 @@
 Rules, in order: a per-person entry (same voice across episodes), else the role's voice
 (host, narrator), else for guests the next guest voice of the engine's list not yet used in
 this episode, so several guests always sound different. The guest who says most takes the
-list's first free voice, the next the second...: the list reads best first, and a voice
-that is slower or less clear (the neural engine's second source) is placed late in it, so
-it goes to whoever speaks least.
+list's first free voice, the next the second...: the list reads best first, so a voice that
+is slower or less clear goes to a smaller part (the neural list's second source, second in
+it, goes to the guest who says second most: the first two guests are then different
+sources, not two conversions of one voice).
 """
 
 from __future__ import annotations
